@@ -1,0 +1,42 @@
+# One command to run the portal, one to test it; both set up whatever is missing first.
+PORT ?= 5000
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+DEB_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 chromium poppler-utils wrk
+
+.PHONY: run test setup system-packages translations bench-catalog
+
+run: setup
+	$(FLASK) db upgrade
+	$(FLASK) portal demo --if-empty
+	$(FLASK) run --port $(PORT)
+
+test: setup
+	$(BIN)/pytest
+
+setup: system-packages $(VENV)/.installed translations
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[test]'
+	touch $@
+
+# Debian packages: CJK fonts for PDFs, HarfBuzz subsetting for WeasyPrint, Chromium for browser
+# tests, poppler for checking PDFs, wrk for benchmarks. Installed when missing and running as root.
+system-packages:
+	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else \
+	    echo "Missing Debian packages: $$missing — install them with: sudo apt-get install $$missing"; \
+	  fi; \
+	fi
+
+translations: $(VENV)/.installed
+	$(BIN)/pybabel compile -d portal/translations
+
+bench-catalog: setup
+	$(BIN)/python bench/catalog.py

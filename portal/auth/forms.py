@@ -1,0 +1,71 @@
+"""Forms for registration, login and admin-made accounts."""
+from flask_babel import lazy_gettext as _l
+from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
+
+from portal.auth.models import Role
+from portal.auth.services import AccountError, normalize_login, password_problem
+from portal.common.forms import PortalForm
+
+
+class LoginNameMixin:
+    def validate_login(self, field):
+        try:
+            normalize_login(field.data)
+        except AccountError as e:
+            raise ValidationError(str(e)) from None
+
+
+class NewPasswordMixin:
+    def validate_password(self, field):
+        if problem := password_problem(field.data or ""):
+            raise ValidationError(problem)
+
+
+class RegisterForm(LoginNameMixin, NewPasswordMixin, PortalForm):
+    name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名。")), Length(max=64)])
+    login = StringField(_l("手机号或邮箱"), validators=[DataRequired(_l("请填写手机号或邮箱。"))],
+                        description=_l("以后用它登录。"))
+    password = PasswordField(_l("密码"), validators=[InputRequired(_l("请设置密码。"))],
+                             description=_l("至少8位，同时包含字母和数字。"))
+    confirm = PasswordField(_l("再次输入密码"), validators=[
+        InputRequired(_l("请再次输入密码。")), EqualTo("password", _l("两次输入的密码不一致。"))])
+    submit = SubmitField(_l("注册"))
+
+
+class LoginForm(PortalForm):
+    login = StringField(_l("手机号或邮箱"), validators=[DataRequired(_l("请填写手机号或邮箱。"))])
+    password = PasswordField(_l("密码"), validators=[InputRequired(_l("请填写密码。"))])
+    next = HiddenField()
+    submit = SubmitField(_l("登录"))
+
+
+class LogoutForm(PortalForm):
+    submit = SubmitField(_l("退出登录"))
+
+
+ROLE_LABELS = {
+    Role.applicant: _l("学生或家长"),
+    Role.staff: _l("机构工作人员"),
+    Role.finance: _l("财务人员"),
+    Role.admin: _l("管理员"),
+}
+ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in (Role.staff, Role.finance, Role.admin)]
+
+
+class AccountForm(LoginNameMixin, NewPasswordMixin, PortalForm):
+    name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名。")), Length(max=64)])
+    login = StringField(_l("手机号或邮箱"), validators=[DataRequired(_l("请填写手机号或邮箱。"))])
+    password = PasswordField(_l("初始密码"), validators=[InputRequired(_l("请设置初始密码。"))])
+    role = SelectField(_l("角色"), choices=ROLE_CHOICES)
+    institution_id = SelectField(_l("所属机构（机构工作人员必填）"), coerce=int, choices=[])
+    region_code = SelectField(_l("所属地区（财务人员必填）"), choices=[])
+    submit = SubmitField(_l("创建账号"))
+
+    def validate_institution_id(self, field):
+        if self.role.data == Role.staff and not field.data:
+            raise ValidationError(_l("机构工作人员必须选择所属机构。"))
+
+    def validate_region_code(self, field):
+        if self.role.data == Role.finance and not field.data:
+            raise ValidationError(_l("财务人员必须选择所属地区。"))

@@ -1,0 +1,97 @@
+"""Account rules: login names, password strength, registration, authentication, admin-made accounts."""
+import re
+import unicodedata
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal.audit.services import record
+from portal.auth.models import Role, User
+from portal.db import db
+
+MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+COMMON_PASSWORDS = {"12345678", "123456789", "1234567890", "password", "password1", "qwerty123",
+                    "11111111", "88888888", "66666666", "abc12345", "a1234567", "aa123456"}
+
+
+class AccountError(ValueError):
+    """A rule about accounts was broken; the message is for the user, already translated."""
+
+
+def normalize_login(raw: str) -> tuple[str, str]:
+    """('mobile', '13800138000') or ('email', 'a@b.cn') from what a person typed.
+
+    Full-width digits, spaces, dashes and a +86 prefix are tolerated on a mobile number.
+    """
+    value = unicodedata.normalize("NFKC", raw or "").strip()
+    if "@" in value:
+        if not EMAIL_RE.match(value):
+            raise AccountError(_("邮箱地址格式不对，请检查。"))
+        return "email", value.lower()
+    digits = re.sub(r"[\s\-]", "", value)
+    if digits.startswith("+86"):
+        digits = digits[3:]
+    if not digits.isdigit():
+        raise AccountError(_("请填写11位手机号或邮箱地址。"))
+    if len(digits) != 11:
+        raise AccountError(_("手机号应为11位数字，您填写了%(n)d位。", n=len(digits)))
+    if not MOBILE_RE.match(digits):
+        raise AccountError(_("手机号应以1开头，第二位为3至9。"))
+    return "mobile", digits
+
+
+def password_problem(password: str) -> str | None:
+    """Why `password` is too weak, or None when it will do."""
+    if len(password) < 8:
+        return _("密码至少需要8位。")
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
+        return _("密码需要同时包含字母和数字。")
+    if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
+        return _("这个密码太容易被猜到，请换一个。")
+    return None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method=current_app.config["PASSWORD_HASH_METHOD"])
+
+
+def find_by_login(raw: str) -> User | None:
+    try:
+        field, value = normalize_login(raw)
+    except AccountError:
+        return None
+    return db.session.scalar(select(User).where(getattr(User, field) == value))
+
+
+def authenticate(raw_login: str, password: str) -> User | None:
+    user = find_by_login(raw_login)
+    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def create_user(actor: User | None, *, name: str, login: str, password: str, role: Role,
+                institution_id: int | None = None, region_code: str | None = None) -> User:
+    """Create an account. Applicants register themselves; other roles are made by an admin."""
+    if role != Role.applicant and (actor is None or actor.role != Role.admin):
+        raise AccountError(_("只有管理员可以创建工作人员账号。"))
+    field, value = normalize_login(login)
+    if problem := password_problem(password):
+        raise AccountError(problem)
+    if db.session.scalar(select(User.id).where(getattr(User, field) == value)) is not None:
+        raise AccountError(_("这个手机号或邮箱已经注册过，请直接登录。"))
+    if role == Role.staff and institution_id is None:
+        raise AccountError(_("机构工作人员必须属于一个机构。"))
+    if role == Role.finance and not region_code:
+        raise AccountError(_("财务人员必须属于一个地区。"))
+    user = User(name=name.strip(), role=role, password_hash=hash_password(password),
+                institution_id=institution_id if role == Role.staff else None,
+                region_code=region_code if role == Role.finance else None, **{field: value})
+    db.session.add(user)
+    db.session.flush()
+    record(actor or user, "user.create", user, after={"role": str(role), "institution_id": user.institution_id,
+                                                      "region_code": user.region_code})
+    return user

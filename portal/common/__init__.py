@@ -1,0 +1,1 @@
+"""Shared pieces: regions, money and locale helpers, security headers, preferences, errors."""

@@ -1,0 +1,32 @@
+"""Default settings; overridden by PORTAL_-prefixed environment variables, then a test's dict."""
+
+
+class Config:
+    SQLALCHEMY_DATABASE_URI = "sqlite:///portal.sqlite3"  # relative to instance/
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SECRET_KEY: str | None = None  # generated into instance/ when absent
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False  # set PORTAL_SESSION_COOKIE_SECURE=true behind HTTPS
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    PREFERRED_URL_SCHEME = "http"
+
+    WTF_CSRF_TIME_LIMIT = None  # a grandparent may leave a form open for hours
+
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_Hans_CN": "简体中文", "zh_Hant_TW": "繁體中文", "en": "English"}
+
+    RATELIMIT_STORAGE_URI = "memory://"  # PORTAL_RATELIMIT_STORAGE_URI=redis://… in production
+    RATELIMIT_HEADERS_ENABLED = False
+    LOGIN_RATE_LIMIT = "10 per minute;50 per hour"  # per account name and address
+    LOGIN_ADDRESS_RATE_LIMIT = "300 per hour"  # per address: many phones share one behind carrier NAT
+    PROXY_COUNT = 0  # reverse proxies in front that set X-Forwarded-For/-Proto (1 behind nginx)
+
+    PASSWORD_HASH_METHOD = "scrypt"
+    CATALOG_PAGE_SIZE = 20
+    REFERENCE_CACHE_SECONDS = 60  # how long an app server keeps the region and trade lists
+    PUBLIC_PAGE_CACHE_SECONDS = 10  # anonymous visitors' copies of catalog and course pages
+    PUBLIC_PAGE_CACHE_SIZE = 500  # pages kept per app server (about 25 KB each)

@@ -1,0 +1,86 @@
+"""The catalog's filter form (GET, no CSRF: it changes nothing) and the staff course form."""
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+
+from portal.common.forms import AmountField, NumberField, PortalForm
+from portal.common.i18n import N_
+from portal.courses.models import KIND_LABELS, LEVEL_LABELS, MODE_LABELS, CourseStatus
+
+
+def _choices(labels):
+    return [(k.value, _l(v)) for k, v in labels.items()]
+
+
+def _filter_choices(labels, blank: str):
+    """Choices for the catalog's filters: msgids, which the catalog template translates."""
+    return [("", blank)] + [(k.value, v) for k, v in labels.items()]
+
+
+class CatalogFilterForm(PortalForm):
+    class Meta:
+        csrf = False  # a search changes nothing
+
+    q = StringField(_l("搜索课程、工种或学校"), validators=[Optional(), Length(max=50)])
+    # The region and trade lists come from the database; the view checks the value against them.
+    region = SelectField(_l("地区"), validators=[Optional()], validate_choice=False)
+    trade = SelectField(_l("职业（工种）"), validators=[Optional()], validate_choice=False)
+    level = SelectField(_l("等级"), choices=_filter_choices(LEVEL_LABELS, N_("全部等级")), validators=[Optional()])
+    kind = SelectField(_l("类别"), choices=_filter_choices(KIND_LABELS, N_("全部类别")), validators=[Optional()])
+    mode = SelectField(_l("方式"), choices=_filter_choices(MODE_LABELS, N_("全部方式")), validators=[Optional()])
+    within_days = SelectField(_l("开课时间"), choices=[
+        ("", N_("不限")), ("30", N_("30天内开课")), ("90", N_("90天内开课")), ("180", N_("半年内开课"))],
+        validators=[Optional()])
+    free_only = BooleanField(_l("只看免费"))
+    green_left = BooleanField(_l("只看有绿色通道名额"))
+    sort = SelectField(_l("排序"), choices=[("start", N_("开课时间最近")), ("seats", N_("剩余名额最多"))],
+                       validators=[Optional()])
+
+
+class CourseForm(PortalForm):
+    title = StringField(_l("课程名称"), validators=[DataRequired(_l("请填写课程名称。")), Length(max=128)])
+    trade = StringField(_l("职业（工种）"), validators=[DataRequired(_l("请填写职业（工种）。")), Length(max=64)],
+                        description=_l("例如：电工、育婴员、中式烹调师"))
+    level = SelectField(_l("等级"), choices=_choices(LEVEL_LABELS))
+    kind = SelectField(_l("类别"), choices=_choices(KIND_LABELS))
+    mode = SelectField(_l("方式"), choices=_choices(MODE_LABELS))
+    region_code = SelectField(_l("上课地区"), choices=[])
+    address = StringField(_l("上课地址"), validators=[Optional(), Length(max=255)])
+    schedule = StringField(_l("上课安排"), validators=[Optional(), Length(max=255)],
+                           description=_l("例如：周一至周五 8:30–17:00"))
+    hours = NumberField(_l("总课时"), validators=[InputRequired(_l("请填写总课时。")),
+                                                 NumberRange(min=1, message=_l("课时至少为1。"))])
+    start_date = DateField(_l("开课日期"), validators=[InputRequired(_l("请填写开课日期。"))])
+    end_date = DateField(_l("结束日期"), validators=[InputRequired(_l("请填写结束日期。"))])
+    apply_opens = DateField(_l("报名开始日期"), validators=[InputRequired(_l("请填写报名开始日期。"))])
+    apply_closes = DateField(_l("报名截止日期"), validators=[InputRequired(_l("请填写报名截止日期。"))])
+    capacity = NumberField(_l("招生人数"), validators=[InputRequired(_l("请填写招生人数。")),
+                                                       NumberRange(min=1, message=_l("招生人数至少为1。"))])
+    reserved_places = NumberField(_l("绿色通道预留名额"), default=0, validators=[
+        InputRequired(_l("请填写预留名额，没有请填0。")), NumberRange(min=0, message=_l("预留名额不能为负数。"))],
+        description=_l("留给建档立卡贫困家庭学生，优先录取。"))
+    fee_yuan = AmountField(_l("费用（元）"), places=2, default=Decimal(0), validators=[
+        InputRequired(_l("请填写费用，免费请填0。")), NumberRange(min=0, message=_l("费用不能为负数。"))])
+    fee_waiver = BooleanField(_l("免学费"))
+    national_grant = BooleanField(_l("国家助学金"))
+    living_allowance = BooleanField(_l("生活补助"))
+    description = TextAreaField(_l("课程介绍"), validators=[Optional()])
+    how_to_apply = TextAreaField(_l("报名方式"), validators=[Optional()])
+    submit = SubmitField(_l("保存"))
+
+    def validate_fee_yuan(self, field):
+        if field.data is not None and field.data != field.data.quantize(Decimal("0.01")):
+            raise ValidationError(_l("费用最多保留两位小数。"))
+
+
+class StatusForm(PortalForm):
+    """One-button publish / close / reopen; the target status rides in the URL."""
+    submit = SubmitField(_l("确定"))
+
+
+STATUS_ACTIONS = {
+    CourseStatus.published: _l("发布"),
+    CourseStatus.closed: _l("关闭报名"),
+}

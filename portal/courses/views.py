@@ -1,0 +1,188 @@
+"""Home page, catalog, course page, and staff management of their institution's courses."""
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from markupsafe import Markup, escape
+from sqlalchemy import select
+
+from portal.auth.access import role_required
+from portal.auth.models import Role
+from portal.common.cache import public_page, reference_data
+from portal.common.money import fen_to_yuan, yuan_to_fen
+from portal.common.regions import Region, region_choices, region_tree
+from portal.courses import bp
+from portal.courses.forms import (
+    STATUS_ACTIONS,
+    CatalogFilterForm,
+    CourseForm,
+    StatusForm,
+)
+from portal.courses.models import STATUS_TRANSITIONS, Course, CourseStatus
+from portal.courses.services import (
+    CatalogQuery,
+    CourseError,
+    change_status,
+    create_course,
+    load_course,
+    poverty_class_places,
+    search_catalog,
+    trades,
+    update_course,
+)
+from portal.extensions import db
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Far past any real catalog; keeps OFFSET inside the database's integer range.
+MAX_CATALOG_PAGE = 100_000
+
+
+def today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+@reference_data
+def _region_option_tags() -> dict[str, str]:
+    return {code: f'<option value="{code}">{"　" * depth}{escape(name)}</option>'
+            for code, name, depth in region_tree()}
+
+
+def region_options(tags: dict[str, str], selected: str) -> Markup:
+    """The catalog's region <option>s, drawn once per process: there are nearly two hundred."""
+    return Markup("".join(tag.replace('">', '" selected>', 1) if code == selected else tag
+                          for code, tag in tags.items()))
+
+
+@bp.get("/")
+@public_page
+def home():
+    """Who: anyone. Search first, then the 扶贫班 places still open."""
+    return render_template("courses/home.html", places=poverty_class_places(today()))
+
+
+@bp.get("/courses")
+@public_page
+def catalog():
+    """Who: anyone. Search and filter published courses."""
+    form = CatalogFilterForm(request.args)
+    form.validate()
+    region_tags, trade_names = _region_option_tags(), trades()
+    for field in (form.level, form.kind, form.mode, form.within_days, form.sort):
+        if field.errors:  # a hand-edited or stale link: ignore the bad filter rather than match nothing
+            field.data, field.errors = "", []
+    query = CatalogQuery(
+        q=(form.q.data or "").strip(),
+        region=form.region.data if form.region.data in region_tags else "",
+        trade=form.trade.data if form.trade.data in trade_names else "",
+        level=form.level.data or "", kind=form.kind.data or "", mode=form.mode.data or "",
+        free_only=form.free_only.data, green_left=form.green_left.data,
+        within_days=int(form.within_days.data) if form.within_days.data else None,
+        sort=form.sort.data or "start",
+        page=min(max(1, request.args.get("page", 1, type=int)), MAX_CATALOG_PAGE))
+    results = search_catalog(query, today(), current_app.config["CATALOG_PAGE_SIZE"])
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("courses/catalog.html", form=form, results=results, page_args=args,
+                           region_options=region_options(region_tags, query.region),
+                           trade_choices=[(t, t) for t in trade_names])
+
+
+@bp.get("/courses/<int:course_id>")
+@public_page
+def detail(course_id: int):
+    """Who: anyone for a published or closed course; only its own institution's staff for a draft."""
+    course = load_course(course_id) or abort(404)
+    if course.status == CourseStatus.draft and not _may_manage(course):
+        abort(404)
+    return render_template("courses/detail.html", course=course, region_path=_region_path(course.region),
+                           application_state=course.application_state(today()))
+
+
+def _region_path(region: Region) -> list[str]:
+    names = [region.name]
+    code = region.parent_code
+    while code:
+        parent = db.session.get(Region, code)
+        names.insert(0, parent.name)
+        code = parent.parent_code
+    return names
+
+
+def _may_manage(course: Course) -> bool:
+    return current_user.is_authenticated and current_user.is_staff_of(course.institution_id)
+
+
+def _own_course(course_id: int) -> Course:
+    """The course, if it belongs to the current staff member's institution; 404 otherwise."""
+    course = db.session.get(Course, course_id)
+    if course is None or not current_user.is_staff_of(course.institution_id):
+        abort(404)
+    return course
+
+
+@bp.get("/manage/courses")
+@role_required(Role.staff)
+def manage():
+    """Who: institution staff. Their institution's courses in every status."""
+    courses = db.session.scalars(select(Course).where(Course.institution_id == current_user.institution_id)
+                                 .order_by(Course.start_date.desc(), Course.id.desc())).all()
+    return render_template("courses/manage.html", courses=courses, status_form=StatusForm(),
+                           transitions=STATUS_TRANSITIONS, actions=STATUS_ACTIONS)
+
+
+def _form_values(form: CourseForm) -> dict:
+    values = {name: getattr(form, name).data for name in (
+        "title", "trade", "level", "kind", "mode", "region_code", "address", "schedule", "hours",
+        "start_date", "end_date", "apply_opens", "apply_closes", "capacity", "reserved_places",
+        "fee_waiver", "national_grant", "living_allowance", "description", "how_to_apply")}
+    values["fee_fen"] = yuan_to_fen(form.fee_yuan.data)
+    return values
+
+
+@bp.route("/manage/courses/new", methods=["GET", "POST"])
+@bp.route("/manage/courses/<int:course_id>/edit", methods=["GET", "POST"])
+@role_required(Role.staff)
+def edit(course_id: int | None = None):
+    """Who: institution staff, for their own institution's courses only."""
+    course = _own_course(course_id) if course_id is not None else None
+    form = CourseForm(obj=course)
+    if course is not None and request.method == "GET":
+        form.fee_yuan.data = fen_to_yuan(course.fee_fen)
+    form.region_code.choices = region_choices()
+    if course is None and request.method == "GET":
+        form.region_code.data = current_user.institution.region_code
+    if form.validate_on_submit():
+        try:
+            if course is None:
+                course = create_course(current_user, current_user.institution, _form_values(form))
+            else:
+                update_course(current_user, course, _form_values(form))
+        except CourseError as e:
+            for name, message in e.problems.items():
+                getattr(form, "fee_yuan" if name == "fee_fen" else name).errors.append(message)
+        else:
+            db.session.commit()
+            flash(_("课程已保存。"), "success")
+            return redirect(url_for("courses.manage"))
+    return render_template("courses/edit.html", form=form, course=course)
+
+
+@bp.post("/manage/courses/<int:course_id>/status/<status>")
+@role_required(Role.staff)
+def set_status(course_id: int, status: str):
+    """Who: institution staff, for their own institution's courses only."""
+    course = _own_course(course_id)
+    try:
+        target = CourseStatus(status)
+    except ValueError:
+        abort(404)
+    if StatusForm().validate_on_submit():
+        try:
+            change_status(current_user, course, target)
+        except CourseError as e:
+            flash(str(e), "error")
+        else:
+            db.session.commit()
+            flash(_("课程状态已更新。"), "success")
+    return redirect(url_for("courses.manage"))

@@ -1,0 +1,98 @@
+"""The admin makes staff accounts (bound to an institution) and finance accounts (bound to a region)."""
+import pytest
+from sqlalchemy import func, select
+
+from portal.audit.models import AuditEntry
+from portal.auth.models import Role, User
+
+PASSWORD = "Zhanghao2024"
+
+
+@pytest.fixture
+def admin_client(make_user, login):
+    return login(make_user(Role.admin, name="人社管理员"))
+
+
+def create_account(client, role: str, login="13611112222", institution_id=0, region_code=""):
+    return client.post("/admin/accounts", data={
+        "name": "新账号", "login": login, "password": PASSWORD, "role": role,
+        "institution_id": str(institution_id), "region_code": region_code})
+
+
+def account(db, mobile: str) -> User | None:
+    db.session.expire_all()
+    return db.session.scalar(select(User).where(User.mobile == mobile))
+
+
+def user_count(db) -> int:
+    return db.session.scalar(select(func.count()).select_from(User))
+
+
+def test_admin_creates_staff_account_bound_to_an_institution(admin_client, db, make_institution):
+    college = make_institution(name="海南省技师学院")
+    response = create_account(admin_client, "staff", institution_id=college.id)
+
+    assert response.status_code == 302 and response.location.endswith("/admin/accounts")
+    staff = account(db, "13611112222")
+    assert staff.role == Role.staff and staff.institution_id == college.id and staff.region_code is None
+    listing = admin_client.get("/admin/accounts").text
+    assert "账号已创建" in listing and "13611112222" in listing and "海南省技师学院" in listing
+
+
+def test_new_staff_account_can_log_in_and_manage_its_courses(admin_client, make_institution, make_course):
+    college = make_institution()
+    make_course(institution=college, title="本校育婴员培训")
+    create_account(admin_client, "staff", institution_id=college.id)
+    admin_client.post("/logout")
+
+    browser = admin_client
+    assert browser.post("/login", data={"login": "13611112222", "password": PASSWORD}).status_code == 302
+    assert "本校育婴员培训" in browser.get("/manage/courses").text
+
+
+def test_admin_creates_finance_account_bound_to_a_region(admin_client, db):
+    response = create_account(admin_client, "finance", region_code="460000")
+
+    assert response.status_code == 302
+    officer = account(db, "13611112222")
+    assert officer.role == Role.finance and officer.region_code == "460000" and officer.institution_id is None
+
+
+def test_account_creation_is_audited(admin_client, db, make_institution):
+    college = make_institution()
+    create_account(admin_client, "staff", institution_id=college.id)
+    staff = account(db, "13611112222")
+
+    entry = db.session.scalar(select(AuditEntry).where(AuditEntry.action == "user.create",
+                                                       AuditEntry.object_id == staff.id))
+    admin = db.session.scalar(select(User).where(User.name == "人社管理员"))
+    assert entry.object_type == "users" and entry.actor_id == admin.id
+    assert entry.after == {"role": "staff", "institution_id": college.id, "region_code": None}
+
+
+@pytest.mark.parametrize("role, message", [("staff", "机构工作人员必须选择所属机构"),
+                                           ("finance", "财务人员必须选择所属地区")])
+def test_staff_needs_an_institution_and_finance_a_region(admin_client, db, role, message):
+    before = user_count(db)
+    response = create_account(admin_client, role)
+
+    assert response.status_code == 200 and message in response.text
+    assert user_count(db) == before
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "user.create")) == 0
+
+
+def test_account_with_a_taken_login_is_refused(admin_client, db, make_user):
+    make_user(mobile="13611112222")
+    before = user_count(db)
+    response = create_account(admin_client, "finance", region_code="460000")
+    assert response.status_code == 200 and "已经注册过" in response.text
+    assert user_count(db) == before
+
+
+def test_weak_initial_password_is_refused(admin_client, db, make_institution):
+    response = admin_client.post("/admin/accounts", data={
+        "name": "新账号", "login": "13611112222", "password": "12345678", "role": "staff",
+        "institution_id": str(make_institution().id), "region_code": ""})
+    assert response.status_code == 200 and "密码需要同时包含字母和数字" in response.text
+    assert account(db, "13611112222") is None

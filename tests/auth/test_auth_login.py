@@ -1,0 +1,91 @@
+"""Logging in and out: by mobile or e-mail, refusals that give nothing away, and safe `next` targets."""
+from urllib.parse import urlsplit
+
+import pytest
+
+from portal.auth.models import Role
+from portal.auth.services import hash_password
+
+PASSWORD = "Denglu2024"  # set on every user made here
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user(Role.applicant, name="李大山", mobile="13912345678", email="li@example.cn",
+                     password_hash=hash_password(PASSWORD))
+
+
+def post_login(client, login, password=PASSWORD, next_=None):
+    data = {"login": login, "password": password}
+    if next_ is not None:
+        data["next"] = next_
+    return client.post("/login", data=data)
+
+
+def landing(response) -> str:
+    """Where a redirect sends the browser: path and query, after checking it stays on this site."""
+    assert response.status_code == 302, response.text[:300]
+    target = urlsplit(response.location)
+    assert target.scheme in ("", "http") and target.netloc in ("", "portal.test"), response.location
+    return target.path + (f"?{target.query}" if target.query else "")
+
+
+def logged_in_as(client, name: str) -> bool:
+    page = client.get("/").text
+    return name in page and "退出登录" in page
+
+
+@pytest.mark.parametrize("typed", ["13912345678", "+86 139-1234-5678", "１３９１２３４５６７８",
+                                   "li@example.cn", "LI@Example.CN"])
+def test_login_by_mobile_or_email(client, user, typed):
+    assert landing(post_login(client, typed)) == "/"
+    assert logged_in_as(client, "李大山")
+
+
+@pytest.mark.parametrize("typed, password", [("13912345678", "Denglu2025"), ("13900000000", PASSWORD),
+                                             ("nobody@example.cn", PASSWORD)])
+def test_wrong_password_or_unknown_login_gets_the_same_message(client, user, typed, password):
+    response = post_login(client, typed, password)
+    assert response.status_code == 200
+    assert "手机号/邮箱或密码不对，请重试。" in response.text
+    assert not logged_in_as(client, "李大山")
+
+
+def test_inactive_user_cannot_log_in(client, db, user):
+    user.active = False
+    db.session.flush()
+    response = post_login(client, "13912345678")
+    assert response.status_code == 200 and "手机号/邮箱或密码不对" in response.text
+    assert not logged_in_as(client, "李大山")
+
+
+def test_deactivated_user_is_logged_out_on_the_next_page(client, db, user):
+    post_login(client, "13912345678")
+    user.active = False
+    db.session.flush()
+    assert not logged_in_as(client, "李大山")
+
+
+def test_logout_requires_post(client, user):
+    post_login(client, "13912345678")
+    assert client.get("/logout").status_code == 405
+    assert logged_in_as(client, "李大山")
+
+    assert landing(client.post("/logout")) == "/"
+    page = client.get("/").text
+    assert "您已退出登录" in page and "李大山" not in page
+
+
+def test_login_form_carries_next_from_the_address(client):
+    page = client.get("/login?next=/courses%3Fq%3Dx").text
+    assert 'name="next" type="hidden" value="/courses?q=x"' in page
+
+
+def test_local_next_is_honoured(client, user):
+    assert landing(post_login(client, "13912345678", next_="/courses?q=x")) == "/courses?q=x"
+
+
+@pytest.mark.parametrize("target", ["//evil.com", "https://evil.com", "http://portal.test.evil.com/", "/\\evil.com",
+                                    "\\\\evil.com", "javascript:alert(1)", "/\t/evil.com", "evil.com", " //evil.com"])
+def test_next_pointing_off_site_lands_on_home(client, user, target):
+    assert landing(post_login(client, "13912345678", next_=target)) == "/"

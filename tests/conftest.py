@@ -1,0 +1,183 @@
+"""Fixtures: an app on a migrated database, each test in a rolled-back transaction, factories.
+
+The database is SQLite in a temporary folder, or, when PORTAL_TEST_DATABASE_URL names a
+PostgreSQL server, a database created on it for this run and dropped afterwards.
+"""
+import os
+import uuid
+from datetime import date, timedelta
+
+import pytest
+from flask import g, request_started
+from flask_migrate import upgrade
+from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from portal import create_app
+from portal.auth.models import Role, User
+from portal.auth.services import hash_password
+from portal.common.regions import load_regions
+from portal.courses.models import Course, CourseKind, CourseMode, CourseStatus
+from portal.courses.services import refresh_search_text
+from portal.extensions import db as _db
+from portal.institutions.models import Institution, InstitutionKind
+
+TEST_CONFIG = {
+    "TESTING": True,
+    "SECRET_KEY": "test-secret",
+    "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",  # fast hashing: tests make many accounts
+    "RATELIMIT_ENABLED": False,
+    "WTF_CSRF_ENABLED": False,
+    "SERVER_NAME": "portal.test",
+    "REFERENCE_CACHE_SECONDS": 0,  # each test sees the trades, regions and pages it made
+    "PUBLIC_PAGE_CACHE_SECONDS": 0,
+}
+PASSWORD = "Test1234pw"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    server = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not server:
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        return
+    name = f"portal_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    app = create_app({**TEST_CONFIG, "SQLALCHEMY_DATABASE_URI": database_url})
+    app.instance_path = str(tmp_path_factory.mktemp("instance"))
+    with app.app_context():
+        upgrade()
+        load_regions(("46", "44"))
+        _db.session.commit()
+        yield app
+        _db.session.remove()
+        _db.engine.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def fresh_g_per_request():
+    """Start every request with an empty `g`, as a real server does.
+
+    The app fixture keeps one app context pushed for the whole run and Flask reuses it for each
+    test-client request, so `g` would otherwise carry Flask-Login's cached user, Flask-Babel's
+    cached locale and Flask-WTF's token from one request (or test, or client) into the next.
+    """
+    def clear(sender, **extra):
+        g.__dict__.clear()
+    request_started.connect(clear, weak=False)
+    yield
+    request_started.disconnect(clear)
+
+
+class ConnectionSession(FlaskSQLAlchemySession):
+    """A session that stays on the test's connection.
+
+    Flask-SQLAlchemy's session picks the engine from each table's bind key and ignores `bind`, so
+    without this a view's commit would reach the database and outlive the test's rollback.
+    """
+
+    def get_bind(self, *args, **kwargs):
+        return self.bind
+
+
+@pytest.fixture(autouse=True)
+def db(app):
+    """Run the test inside a transaction that is rolled back, so tests never see each other."""
+    connection = _db.engine.connect()
+    transaction = connection.begin()
+    session = _db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint",
+                                        "class_": ConnectionSession})
+    original, _db.session = _db.session, session
+    try:
+        yield _db
+    finally:
+        session.remove()
+        _db.session = original
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_institution(db):
+    counter = iter(range(1, 10_000))
+
+    def make(**overrides) -> Institution:
+        from stdnum.cn import uscc
+        n = next(counter)
+        region = overrides.get("region_code", "460100")
+        body = f"52{region}MJ{n:07d}"  # 17 characters; the 18th is the check digit
+        values = dict(name=f"测试技工学校{n}", kind=InstitutionKind.technical_college, region_code=region,
+                      uscc=body + uscc.calc_check_digit(body), address="海口市龙华区测试路1号", phone="0898-66000000")
+        values.update(overrides)
+        institution = Institution(**values)
+        db.session.add(institution)
+        db.session.flush()
+        return institution
+    return make
+
+
+@pytest.fixture
+def make_course(db, make_institution):
+    def make(**overrides) -> Course:
+        today = date.today()
+        institution = overrides.pop("institution", None) or make_institution()
+        values = dict(title="电工（初级）扶贫班", trade="电工", kind=CourseKind.poverty_class, mode=CourseMode.on_site,
+                      status=CourseStatus.published, region_code=institution.region_code, hours=120,
+                      start_date=today + timedelta(days=30), end_date=today + timedelta(days=120),
+                      apply_opens=today - timedelta(days=10), apply_closes=today + timedelta(days=20),
+                      capacity=40, reserved_places=10, fee_fen=0, fee_waiver=True, national_grant=True,
+                      living_allowance=True)
+        values.update(overrides)
+        course = Course(institution_id=institution.id, **values)
+        refresh_search_text([course], institution.name)
+        db.session.add(course)
+        db.session.flush()
+        return course
+    return make
+
+
+@pytest.fixture
+def make_user(db, make_institution):
+    counter = iter(range(1, 10_000))
+
+    def make(role: Role = Role.applicant, **overrides) -> User:
+        n = next(counter)
+        values = dict(name=f"用户{n}", mobile=f"139{n:08d}", password_hash=hash_password(PASSWORD), role=role)
+        if role == Role.staff and "institution_id" not in overrides:
+            values["institution_id"] = make_institution().id
+        if role == Role.finance:
+            values["region_code"] = "460000"
+        values.update(overrides)
+        user = User(**values)
+        db.session.add(user)
+        db.session.flush()
+        return user
+    return make
+
+
+@pytest.fixture
+def login(client):
+    """Log `user` in on the test client; returns the client."""
+    def do(user: User):
+        response = client.post("/login", data={"login": user.login_name, "password": PASSWORD})
+        assert response.status_code == 302, response.text
+        return client
+    return do

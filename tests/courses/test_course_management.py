@@ -1,0 +1,297 @@
+"""Institution staff managing their own courses over HTTP: create (as a draft), edit, publish,
+close and reopen; every bad value refused with a Chinese message and nothing saved; every change
+written to the audit log; another institution's courses out of reach."""
+import html
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.audit.models import AuditEntry
+from portal.auth.models import Role
+from portal.courses.models import Course, CourseStatus
+from portal.courses.views import today
+
+NEW = "/manage/courses/new"
+
+
+def days(n: int) -> str:
+    return (today() + timedelta(days=n)).isoformat()
+
+
+def course_form(**overrides) -> dict:
+    """A complete, valid course form as the browser would post it."""
+    values = dict(
+        title="育婴员（五级）免费培训", trade="育婴员", level="junior", kind="free_training", mode="village",
+        region_code="469030", address="琼中县营根镇文化室", schedule="每周六、周日 9:00–16:00", hours="80",
+        start_date=days(40), end_date=days(80), apply_opens=days(0), apply_closes=days(30),
+        capacity="30", reserved_places="10", fee_yuan="0", fee_waiver="y", national_grant="y",
+        living_allowance="y", description="学习婴幼儿生活照料。", how_to_apply="到村委会报名。")
+    values.update(overrides)
+    return {k: v for k, v in values.items() if v is not None}
+
+
+def course_count(db) -> int:
+    return db.session.scalar(select(func.count()).select_from(Course))
+
+
+def row(db, course_id: int) -> dict:
+    """The course's row as stored, read past the session's identity map."""
+    return dict(db.session.execute(select(*Course.__table__.c).where(Course.id == course_id)).mappings().one())
+
+
+def audit(db, action: str | None = None) -> list[AuditEntry]:
+    stmt = select(AuditEntry).order_by(AuditEntry.id)
+    if action:
+        stmt = stmt.where(AuditEntry.action == action)
+    return list(db.session.scalars(stmt))
+
+
+def field_errors(page: str) -> dict[str, str]:
+    """The error shown under each form field, by field id."""
+    return {name: html.unescape(text) for name, text in
+            re.findall(r'<p class="error" id="([\w-]+)-error">(.*?)</p>', page, re.S)}
+
+
+def flashes(page: str) -> list[str]:
+    return [html.unescape(m) for m in re.findall(r'<p class="flash [a-z]+" role="status">(.*?)</p>', page)]
+
+
+@pytest.fixture
+def staff(make_user, make_institution):
+    return make_user(role=Role.staff, institution_id=make_institution(name="琼中县职业技术学校").id)
+
+
+@pytest.fixture
+def as_staff(login, staff):
+    return login(staff)
+
+
+# --- create ----------------------------------------------------------------------------------
+
+def test_staff_creates_a_draft_of_their_own_institution(db, as_staff, staff):
+    response = as_staff.post(NEW, data=course_form(fee_yuan="1234.50", national_grant=None))
+    assert response.status_code == 302 and response.location.endswith("/manage/courses")
+
+    course = db.session.scalar(select(Course))
+    assert course.institution_id == staff.institution_id
+    assert course.status == CourseStatus.draft
+    assert (course.title, course.trade, course.level, course.kind, course.mode) == (
+        "育婴员（五级）免费培训", "育婴员", "junior", "free_training", "village")
+    assert (course.region_code, course.hours, course.capacity, course.reserved_places) == ("469030", 80, 30, 10)
+    assert course.start_date.isoformat() == days(40) and course.apply_closes.isoformat() == days(30)
+    assert course.fee_fen == 123450
+    assert (course.fee_waiver, course.national_grant, course.living_allowance) == (True, False, True)
+    assert course.how_to_apply == "到村委会报名。"
+
+    [entry] = audit(db)
+    assert (entry.action, entry.object_type, entry.object_id, entry.actor_id) == (
+        "course.create", "courses", course.id, staff.id)
+    assert entry.after == {"title": "育婴员（五级）免费培训", "status": "draft"}
+
+    manage = as_staff.get("/manage/courses").text
+    assert "育婴员（五级）免费培训" in manage and "草稿" in manage
+
+
+def test_new_draft_is_not_in_the_public_catalog(db, as_staff, client):
+    as_staff.post(NEW, data=course_form(title="还没发布的育婴员班"))
+    assert course_count(db) == 1
+    assert "还没发布的育婴员班" not in client.get("/courses").text
+
+
+def test_new_course_form_starts_in_the_institutions_region(as_staff, staff):
+    page = as_staff.get(NEW).text
+    assert re.search(rf'<option selected value="{staff.institution.region_code}">', page)
+
+
+# --- bad values: refused, explained, nothing saved -------------------------------------------
+
+BAD_VALUES = [
+    pytest.param(dict(capacity="10", reserved_places="11"), "reserved_places",
+                 "绿色通道预留名额不能超过招生人数（10人）。", id="reserved-over-capacity"),
+    pytest.param(dict(start_date=days(40), end_date=days(39)), "end_date", "结束日期不能早于开始日期。",
+                 id="end-before-start"),
+    pytest.param(dict(apply_opens=days(10), apply_closes=days(9)), "apply_closes",
+                 "报名截止日期不能早于报名开始日期。", id="window-reversed"),
+    pytest.param(dict(apply_closes=days(81)), "apply_closes", "报名截止日期不能晚于课程结束日期。",
+                 id="applications-after-the-end"),
+    pytest.param(dict(capacity="0"), "capacity", "招生人数至少为1。", id="capacity-zero"),
+    pytest.param(dict(hours="0"), "hours", "课时至少为1。", id="hours-zero"),
+    pytest.param(dict(reserved_places="-1"), "reserved_places", "预留名额不能为负数。", id="reserved-negative"),
+    pytest.param(dict(fee_yuan="-5"), "fee_yuan", "费用不能为负数。", id="fee-negative"),
+    pytest.param(dict(fee_yuan="10.005"), "fee_yuan", "费用最多保留两位小数。", id="fee-three-decimals"),
+    # numbers too large for the database's integer columns: a message, not a server error
+    pytest.param(dict(fee_yuan="30000000"), "fee_yuan", "费用不能超过1000000元。", id="fee-too-large"),
+    pytest.param(dict(capacity="9999999999"), "capacity", "招生人数不能超过10000人。", id="capacity-too-large"),
+    pytest.param(dict(hours="99999999999"), "hours", "课时不能超过10000。", id="hours-too-large"),
+    pytest.param(dict(title=""), "title", "请填写课程名称。", id="title-missing"),
+    pytest.param(dict(title="   "), "title", "请填写课程名称。", id="title-blank"),
+    pytest.param(dict(trade=""), "trade", "请填写职业（工种）。", id="trade-missing"),
+    pytest.param(dict(start_date=""), "start_date", "请填写开课日期。", id="start-missing"),
+    pytest.param(dict(start_date="明天"), "start_date", "不是有效的日期值", id="start-not-a-date"),
+    pytest.param(dict(capacity="三十"), "capacity", "不是有效的整数", id="capacity-not-a-number"),
+    pytest.param(dict(region_code="999999"), "region_code", "不是有效的选择", id="region-unknown"),
+    pytest.param(dict(kind="bogus"), "kind", "不是有效的选择", id="kind-unknown"),
+]
+
+
+@pytest.mark.parametrize("bad, field, message", BAD_VALUES)
+def test_create_refuses_bad_values_and_saves_nothing(db, as_staff, bad, field, message):
+    response = as_staff.post(NEW, data=course_form(**bad))
+    assert response.status_code == 200
+    assert message in field_errors(response.text).get(field, "")
+    assert "请按提示修改标出的内容后再提交。" in response.text
+    assert course_count(db) == 0
+    assert audit(db) == []
+
+
+@pytest.mark.parametrize("bad, field, message", BAD_VALUES)
+def test_edit_refuses_bad_values_and_changes_nothing(db, as_staff, staff, make_course, bad, field, message):
+    course = make_course(institution=staff.institution, status=CourseStatus.draft)
+    before = row(db, course.id)
+    response = as_staff.post(f"/manage/courses/{course.id}/edit", data=course_form(**bad))
+    assert response.status_code == 200
+    assert message in field_errors(response.text).get(field, "")
+    assert row(db, course.id) == before
+    assert audit(db) == []
+
+
+def test_capacity_cannot_drop_below_places_already_taken(db, as_staff, staff, make_course):
+    course = make_course(institution=staff.institution, capacity=40, seats_filled=25, reserved_places=10,
+                         reserved_filled=8)
+    before = row(db, course.id)
+    response = as_staff.post(f"/manage/courses/{course.id}/edit",
+                             data=course_form(capacity="20", reserved_places="5"))
+    errors = field_errors(response.text)
+    assert "已有25人录取" in errors["capacity"]
+    assert "已有8人通过绿色通道录取" in errors["reserved_places"]
+    assert row(db, course.id) == before
+
+
+# --- edit ------------------------------------------------------------------------------------
+
+def test_edit_form_shows_the_saved_values(as_staff, staff, make_course):
+    course = make_course(institution=staff.institution, title="电工扶贫班", fee_fen=123450)
+    page = as_staff.get(f"/manage/courses/{course.id}/edit").text
+    assert 'value="电工扶贫班"' in page
+    assert 'value="1234.50"' in page or 'value="1234.5"' in page
+
+
+def test_staff_edits_their_course_and_the_change_is_audited(db, as_staff, staff, make_course):
+    course = make_course(institution=staff.institution, status=CourseStatus.published, title="旧名称",
+                         capacity=30, hours=80)
+    response = as_staff.post(f"/manage/courses/{course.id}/edit", data=course_form(title="新名称", capacity="35"))
+    assert response.status_code == 302
+
+    stored = row(db, course.id)
+    assert (stored["title"], stored["capacity"], stored["status"]) == ("新名称", 35, "published")
+    [entry] = audit(db, "course.update")
+    assert entry.actor_id == staff.id and entry.object_id == course.id
+    assert entry.before["title"] == "旧名称" and entry.after["title"] == "新名称"
+    assert entry.before["capacity"] == 30 and entry.after["capacity"] == 35
+    assert "hours" not in entry.after  # only what changed
+
+
+def test_saving_unchanged_values_writes_no_audit_entry(db, as_staff):
+    as_staff.post(NEW, data=course_form())
+    course_id = db.session.scalar(select(Course.id))
+    response = as_staff.post(f"/manage/courses/{course_id}/edit", data=course_form())
+    assert response.status_code == 302
+    assert [e.action for e in audit(db)] == ["course.create"]
+
+
+# --- status ----------------------------------------------------------------------------------
+
+def set_status(client, course_id: int, status: str):
+    return client.post(f"/manage/courses/{course_id}/status/{status}", follow_redirects=True)
+
+
+def test_publish_close_and_reopen(db, as_staff, staff, make_course):
+    course = make_course(institution=staff.institution, status=CourseStatus.draft, title="育婴员班")
+    for target in ("published", "closed", "published"):
+        page = set_status(as_staff, course.id, target).text
+        assert "课程状态已更新。" in flashes(page)
+        assert row(db, course.id)["status"] == target
+
+    changes = [(e.before, e.after, e.actor_id) for e in audit(db, "course.status")]
+    assert changes == [({"status": "draft"}, {"status": "published"}, staff.id),
+                       ({"status": "published"}, {"status": "closed"}, staff.id),
+                       ({"status": "closed"}, {"status": "published"}, staff.id)]
+
+
+def test_published_course_appears_in_the_catalog(db, as_staff, staff, make_course):
+    course = make_course(institution=staff.institution, status=CourseStatus.draft, title="刚发布的育婴员班")
+    assert "刚发布的育婴员班" not in as_staff.get("/courses").text
+    set_status(as_staff, course.id, "published")
+    assert "刚发布的育婴员班" in as_staff.get("/courses").text
+
+
+@pytest.mark.parametrize("start, target", [("draft", "closed"), ("published", "published"),
+                                           ("closed", "closed"), ("published", "draft")])
+def test_illegal_transition_is_refused_and_changes_nothing(db, as_staff, staff, make_course, start, target):
+    course = make_course(institution=staff.institution, status=start)
+    before = row(db, course.id)
+    page = set_status(as_staff, course.id, target).text
+    assert "课程当前状态不能执行这个操作。" in flashes(page)
+    assert row(db, course.id) == before
+    assert audit(db) == []
+
+
+def test_unknown_status_is_404(db, as_staff, staff, make_course):
+    course = make_course(institution=staff.institution, status=CourseStatus.draft)
+    assert as_staff.post(f"/manage/courses/{course.id}/status/archived").status_code == 404
+    assert row(db, course.id)["status"] == "draft"
+
+
+# --- another institution's courses -----------------------------------------------------------
+
+def test_staff_cannot_touch_another_institutions_course(db, as_staff, make_course):
+    other = make_course(status=CourseStatus.draft, title="别校的课")
+    before = row(db, other.id)
+
+    assert as_staff.get(f"/manage/courses/{other.id}/edit").status_code == 404
+    assert as_staff.post(f"/manage/courses/{other.id}/edit", data=course_form(title="改掉")).status_code == 404
+    assert as_staff.post(f"/manage/courses/{other.id}/status/published").status_code == 404
+    assert row(db, other.id) == before
+    assert audit(db) == []
+    assert "别校的课" not in as_staff.get("/manage/courses").text
+
+
+def test_applicant_cannot_create_a_course(db, client, make_user, login):
+    login(make_user(role=Role.applicant))
+    assert client.post(NEW, data=course_form()).status_code == 403
+    assert course_count(db) == 0
+
+
+def test_anonymous_visitor_is_sent_to_log_in(db, client):
+    response = client.post(NEW, data=course_form())
+    assert response.status_code == 302 and "/login" in response.location
+    assert course_count(db) == 0
+
+
+# --- numbers as people type them on a phone -------------------------------------------------
+
+def test_a_number_that_is_not_a_number_gets_one_message(db, as_staff):
+    errors = field_errors(as_staff.post(NEW, data=course_form(capacity="三十", fee_yuan="五百")).text)
+    assert errors["capacity"] == "不是有效的整数。"
+    assert errors["fee_yuan"] == "不是有效的小数。"
+    assert course_count(db) == 0
+
+
+def test_full_width_digits_and_thousands_separators_are_read(db, as_staff):
+    as_staff.post(NEW, data=course_form(capacity="１２０", fee_yuan="2,800.50", reserved_places="１０"))
+    course = db.session.scalars(select(Course)).one()
+    assert (course.capacity, course.reserved_places, course.fee_fen) == (120, 10, 280050)
+
+
+def test_form_library_messages_follow_traditional_chinese(db, as_staff):
+    as_staff.get("/lang/zh_Hant_TW")
+    errors = field_errors(as_staff.post(NEW, data=course_form(capacity="三十")).text)
+    assert errors["capacity"] == "不是有效的整數值。"
+
+
+def test_edit_form_shows_the_fee_in_yuan_with_its_fen(db, as_staff, staff, make_course):
+    course = make_course(institution=staff.institution, kind="regular", fee_fen=280050)
+    page = as_staff.get(f"/manage/courses/{course.id}/edit").text
+    assert re.search(r'id="fee_yuan"[^>]*value="2800.50"', page)

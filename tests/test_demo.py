@@ -1,0 +1,125 @@
+"""The demo loader: what a newcomer sees after `flask portal demo` on an empty database."""
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from stdnum.cn import uscc
+
+from portal.audit.models import AuditEntry
+from portal.auth.models import Role
+from portal.auth.services import authenticate, password_problem
+from portal.common.regions import Region
+from portal.courses.models import Course, CourseKind, CourseMode, CourseStatus
+from portal.courses.services import CatalogQuery, poverty_class_places, search_catalog
+from portal.demo import DEMO_ACCOUNTS, load_demo
+from portal.institutions.models import Institution
+
+TODAY = date(2026, 3, 2)
+
+
+@pytest.fixture
+def demo(db):
+    return load_demo(TODAY)
+
+
+def organisation_code_is_valid(code: str) -> bool:
+    """GB 11714: the ninth character checks the first eight (weights 3 7 9 10 5 8 4 2, mod 11)."""
+    total = sum(int(c, 36) * w for c, w in zip(code[:8], (3, 7, 9, 10, 5, 8, 4, 2)))
+    return code[8] == {10: "X", 11: "0"}.get(11 - total % 11, str(11 - total % 11))
+
+
+def test_organisation_check_agrees_with_a_real_code():
+    assert organisation_code_is_valid(uscc.validate("91110000600037341L")[8:17])
+
+
+def test_demo_password_passes_the_password_rule():
+    assert all(password_problem(account.password) is None for account in DEMO_ACCOUNTS)
+
+
+def test_demo_loads_both_provinces(db, demo):
+    provinces = set(db.session.scalars(select(Region.name).where(Region.code.in_(("460000", "440000")))))
+    assert provinces == {"海南省", "广东省"}
+    assert db.session.scalar(select(func.count()).select_from(Region)) > 150
+
+
+def test_demo_institutions_have_valid_credit_codes(db, demo):
+    institutions = db.session.scalars(select(Institution)).all()
+    assert demo["institutions"] == len(institutions) >= 10
+    assert {"海南省技师学院", "三亚技师学院"} <= {i.name for i in institutions}
+    assert {i.region_code[:2] for i in institutions} == {"46", "44"}
+    for institution in institutions:
+        assert uscc.validate(institution.uscc) == institution.uscc
+        assert institution.uscc[2:8] == institution.region_code
+        assert organisation_code_is_valid(institution.uscc[8:17]), institution.uscc
+        assert institution.address and institution.phone
+
+
+def test_demo_courses_cover_every_kind_and_mode(db, demo):
+    courses = db.session.scalars(select(Course)).all()
+    assert demo["courses"] == len(courses) >= 60
+    published = [c for c in courses if c.status == CourseStatus.published]
+    assert demo["published"] == len(published)
+    assert {c.kind for c in published} == set(CourseKind)
+    assert {c.mode for c in published} == set(CourseMode)
+    assert {CourseStatus.draft, CourseStatus.closed} <= {c.status for c in courses}
+    taking_applications = [c for c in published if c.apply_opens <= TODAY <= c.apply_closes < c.start_date]
+    assert len(taking_applications) >= len(courses) * 0.8
+
+
+def test_demo_poverty_classes_are_free_with_reserved_places(db, demo):
+    classes = db.session.scalars(select(Course).where(Course.kind == CourseKind.poverty_class)).all()
+    assert classes
+    for course in classes:
+        assert course.fee_fen == 0 and course.reserved_places > 0
+        assert course.fee_waiver and course.national_grant and course.living_allowance
+        assert "绿色通道" in course.how_to_apply
+
+
+def test_demo_village_courses_are_held_in_rural_counties(db, demo):
+    village = db.session.scalars(select(Course).where(Course.mode == CourseMode.village)).all()
+    assert village
+    assert all(c.region_code[4:] != "00" and c.address for c in village)
+
+
+def test_demo_changes_are_audited(db, demo):
+    created = db.session.scalar(select(func.count()).where(AuditEntry.action == "course.create"))
+    assert created == demo["courses"]
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "user.create")) == len(DEMO_ACCOUNTS)
+
+
+@pytest.mark.parametrize("account", DEMO_ACCOUNTS, ids=lambda a: a.login)
+def test_demo_accounts_log_in(db, demo, account):
+    user = authenticate(account.login, account.password)
+    assert user is not None
+    assert (user.role, user.name) == (account.role, account.name)
+    if user.role == Role.staff:
+        assert user.institution.name in account.note
+    if user.role == Role.finance:
+        assert user.region_code == "460000"
+
+
+def test_catalog_search_finds_poverty_class_places(db, demo):
+    page = search_catalog(CatalogQuery(q="扶贫班", kind=CourseKind.poverty_class, green_left=True), TODAY, 20)
+    assert page.total > 0
+    assert all(c.kind == CourseKind.poverty_class and c.reserved_left > 0 for c in page.courses)
+    assert poverty_class_places(TODAY)
+
+
+def test_demo_is_the_same_every_time(db):
+    def snapshot():
+        return (db.session.execute(select(Institution.name, Institution.uscc).order_by(Institution.name)).all(),
+                db.session.execute(select(Course.title, Course.start_date, Course.capacity, Course.reserved_places)
+                                   .order_by(Course.title, Course.start_date)).all())
+
+    first = db.session.begin_nested()
+    load_demo(TODAY)
+    before = snapshot()
+    first.rollback()
+    load_demo(TODAY)
+    assert snapshot() == before
+
+
+def test_demo_refuses_a_database_with_accounts(db, make_user):
+    make_user()
+    with pytest.raises(ValueError):
+        load_demo(TODAY)
