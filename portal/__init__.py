@@ -28,11 +28,15 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal import cli
     from portal.auth import bp as auth_bp
-    from portal.common import errors, i18n, security
+    from portal.common import errors, i18n, idnumbers, jobs, security
     from portal.common.views import bp as common_bp
     from portal.courses import bp as courses_bp
+    from portal.enrollment import bp as enrollment_bp
     from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
+    from portal.families import bp as families_bp
     from portal.institutions import bp as institutions_bp
+    from portal.notifications import bp as notifications_bp
+    from portal.registry import bp as registry_bp
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
@@ -41,8 +45,11 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
 
-    for bp in (common_bp, auth_bp, courses_bp, institutions_bp):
+    for bp in (common_bp, auth_bp, courses_bp, institutions_bp, registry_bp, families_bp, enrollment_bp,
+               notifications_bp):
         app.register_blueprint(bp)
+    idnumbers.init_app(app)
+    jobs.init_app(app)
     i18n.init_app(app)
     security.init_app(app)
     errors.init_app(app)

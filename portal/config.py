@@ -30,3 +30,21 @@ class Config:
     REFERENCE_CACHE_SECONDS = 60  # how long an app server keeps the region and trade lists
     PUBLIC_PAGE_CACHE_SECONDS = 10  # anonymous visitors' copies of catalog and course pages
     PUBLIC_PAGE_CACHE_SIZE = 500  # pages kept per app server (about 25 KB each)
+
+    # ID numbers: a hex secret from which the encryption and lookup-hash keys derive. Generated into
+    # instance/id_key when absent; losing it makes every stored ID number unreadable.
+    ID_KEY: str | None = None
+
+    REDIS_URL: str | None = None  # redis://… : background jobs go through Redis instead of SQLite
+    JOBS_IN_PROCESS = True  # each app server runs queued jobs itself; false when `flask portal worker` runs
+    JOBS_IMMEDIATE = False  # run jobs at once in the caller (tests)
+
+    REGISTRY_BACKGROUND_BYTES = 2_000_000  # larger registry files import as a background job
+    PROOF_MAX_BYTES = 5 * 1024 * 1024
+
+    MAIL_SERVER: str | None = None  # e-mail copies of notifications go out only when set
+    MAIL_PORT = 587
+    MAIL_USE_TLS = True
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_SENDER = "noreply@portal.invalid"

@@ -45,6 +45,11 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 
+def one_of(column: str, enum_cls) -> str:
+    """CHECK text limiting a StrEnum column to its members: "status IN ('draft', ...)"."""
+    return f"{column} IN ({', '.join(repr(str(m)) for m in enum_cls)})"
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 

@@ -32,6 +32,8 @@ TEST_CONFIG = {
     "SERVER_NAME": "portal.test",
     "REFERENCE_CACHE_SECONDS": 0,  # each test sees the trades, regions and pages it made
     "PUBLIC_PAGE_CACHE_SECONDS": 0,
+    "ID_KEY": "5e" * 32,
+    "JOBS_IMMEDIATE": True,
 }
 PASSWORD = "Test1234pw"
 

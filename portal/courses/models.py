@@ -6,7 +6,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.common.i18n import N_
-from portal.db import db, utcnow
+from portal.db import db, one_of, utcnow
 
 
 class CourseKind(enum.StrEnum):
@@ -69,17 +69,13 @@ STATUS_TRANSITIONS = {
 }
 
 
-def _in(column: str, enum_cls) -> str:
-    return f"{column} IN ({', '.join(repr(str(m)) for m in enum_cls)})"
-
-
 class Course(db.Model):
     __tablename__ = "courses"
     __table_args__ = (
-        CheckConstraint(_in("kind", CourseKind), name="kind_known"),
-        CheckConstraint(_in("mode", CourseMode), name="mode_known"),
-        CheckConstraint(_in("level", CourseLevel), name="level_known"),
-        CheckConstraint(_in("status", CourseStatus), name="status_known"),
+        CheckConstraint(one_of("kind", CourseKind), name="kind_known"),
+        CheckConstraint(one_of("mode", CourseMode), name="mode_known"),
+        CheckConstraint(one_of("level", CourseLevel), name="level_known"),
+        CheckConstraint(one_of("status", CourseStatus), name="status_known"),
         CheckConstraint("capacity > 0", name="capacity_positive"),
         CheckConstraint("reserved_places >= 0 AND reserved_places <= capacity", name="reserved_within_capacity"),
         CheckConstraint("seats_filled >= 0 AND seats_filled <= capacity", name="seats_within_capacity"),
@@ -87,6 +83,7 @@ class Course(db.Model):
         CheckConstraint("fee_fen >= 0", name="fee_not_negative"),
         CheckConstraint("hours > 0", name="hours_positive"),
         CheckConstraint("end_date >= start_date", name="ends_after_start"),
+        CheckConstraint("offer_days > 0", name="offer_days_positive"),
         CheckConstraint("apply_closes >= apply_opens", name="window_ordered"),
         # The unfiltered catalog walks this in start order without reading rows.
         Index("ix_courses_status_start", "status", "start_date", "apply_closes"),
@@ -117,6 +114,7 @@ class Course(db.Model):
     seats_filled: Mapped[int] = mapped_column(default=0)
     reserved_filled: Mapped[int] = mapped_column(default=0)
     fee_fen: Mapped[int] = mapped_column(default=0)
+    offer_days: Mapped[int] = mapped_column(default=7, server_default="7")  # to accept an offer before it lapses
     fee_waiver: Mapped[bool] = mapped_column(default=False)  # 免学费
     national_grant: Mapped[bool] = mapped_column(default=False)  # 国家助学金
     living_allowance: Mapped[bool] = mapped_column(default=False)  # 生活补助

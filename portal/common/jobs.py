@@ -1,0 +1,72 @@
+"""Background jobs on Huey: SQLite-backed under instance/ by default, Redis-backed with REDIS_URL.
+
+Domain modules mark a function with `@job`; `enqueue(fn, *args)` queues it and a worker runs it
+inside an app context. By default (JOBS_IN_PROCESS) each app server runs queued jobs on a thread
+of its own, so `make run` needs nothing else; production sets PORTAL_JOBS_IN_PROCESS=false and
+runs `flask portal worker`. Tests set JOBS_IMMEDIATE, which runs a job at once, in the caller.
+"""
+import logging
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from flask import Flask, current_app
+from huey import MemoryHuey, RedisHuey, SqliteHuey
+
+log = logging.getLogger(__name__)
+_jobs: dict[str, Callable] = {}
+
+
+def job(fn: Callable) -> Callable:
+    """Register `fn` (taking plain, serialisable arguments) as a background job."""
+    _jobs[f"{fn.__module__}.{fn.__qualname__}"] = fn
+    return fn
+
+
+def init_app(app: Flask) -> None:
+    if app.config["JOBS_IMMEDIATE"]:
+        huey = MemoryHuey("portal", immediate=True)
+    elif url := app.config.get("REDIS_URL"):
+        huey = RedisHuey("portal", url=url)
+    else:
+        huey = SqliteHuey("portal", filename=str(Path(app.instance_path) / "jobs.sqlite3"))
+
+    tasks = {}
+    for name, fn in _jobs.items():
+        def in_app_context(*args, _fn=fn):
+            with app.app_context():
+                return _fn(*args)
+        tasks[name] = huey.task(name=name)(in_app_context)
+    app.extensions["jobs"] = {"huey": huey, "tasks": tasks, "worker": None}
+
+
+def enqueue(fn: Callable, *args) -> None:
+    jobs = current_app.extensions["jobs"]
+    jobs["tasks"][f"{fn.__module__}.{fn.__qualname__}"](*args)
+    if current_app.config["JOBS_IN_PROCESS"] and not current_app.config["JOBS_IMMEDIATE"]:
+        _start_in_process_worker(jobs)
+
+
+_worker_lock = threading.Lock()
+
+
+def _start_in_process_worker(jobs: dict) -> None:
+    with _worker_lock:
+        if jobs["worker"] is None or not jobs["worker"].is_alive():
+            jobs["worker"] = threading.Thread(target=run_worker, args=(jobs["huey"],), daemon=True,
+                                              name="portal-jobs")
+            jobs["worker"].start()
+
+
+def run_worker(huey, idle_seconds: float = 0.5, stop: threading.Event | None = None) -> None:
+    """Run queued jobs one at a time until `stop` is set (or forever)."""
+    while stop is None or not stop.is_set():
+        task = huey.dequeue()
+        if task is None:
+            time.sleep(idle_seconds)
+            continue
+        try:
+            huey.execute(task)
+        except Exception:  # the job has recorded its own failure; keep serving the queue
+            log.exception("background job %s failed", task.name)

@@ -1,0 +1,2 @@
+"""enrollment views."""
+from portal.enrollment import bp, models  # noqa: F401

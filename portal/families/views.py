@@ -1,0 +1,2 @@
+"""families views."""
+from portal.families import bp, models  # noqa: F401

@@ -1,0 +1,2 @@
+"""notifications views."""
+from portal.notifications import bp, models  # noqa: F401

@@ -1,0 +1,2 @@
+"""registry views."""
+from portal.registry import bp, models  # noqa: F401
