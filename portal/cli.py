@@ -52,5 +52,16 @@ def demo(if_empty: bool) -> None:
     click.echo("demo loaded: " + ", ".join(f"{v} {k}" for k, v in counts.items()))
 
 
+@portal_cli.command("worker")
+def worker() -> None:
+    """Run background jobs (registry imports, e-mail) until stopped; for PORTAL_JOBS_IN_PROCESS=false."""
+    from flask import current_app
+
+    from portal.common.jobs import run_worker
+
+    click.echo("running background jobs; Ctrl-C stops")
+    run_worker(current_app.extensions["jobs"]["huey"])
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(portal_cli)

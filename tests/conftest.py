@@ -183,3 +183,67 @@ def login(client):
         assert response.status_code == 302, response.text
         return client
     return do
+
+
+def make_id_number(region: str = "460107", born: date = date(2008, 5, 17), serial: int = 123) -> str:
+    """A valid 18-digit ID number (check digit computed by python-stdnum)."""
+    from stdnum.cn import ric
+    body = f"{region}{born:%Y%m%d}{serial:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+@pytest.fixture
+def id_number():
+    """Distinct valid ID numbers: id_number() or id_number(region=…, born=…)."""
+    serials = iter(range(1, 1000))
+
+    def make(region: str = "460107", born: date = date(2008, 5, 17)) -> str:
+        return make_id_number(region, born, next(serials))
+    return make
+
+
+@pytest.fixture
+def make_registry_person(db, id_number):
+    """A person listed in the registry by an import batch made for them: make(name, number, **fields)."""
+    from portal.common.idnumbers import vault
+    from portal.registry.models import ImportStatus, PovertyStatus, RegistryImport, RegistryPerson
+
+    def make(name: str = "黎小海", number: str | None = None, **overrides) -> RegistryPerson:
+        number = number or id_number()
+        batch = RegistryImport(filename="名单.xlsx", sha256="0" * 64, size=1, status=ImportStatus.done)
+        db.session.add(batch)
+        db.session.flush()
+        values = dict(name=name, id_hash=vault().hash(number), id_cipher=vault().encrypt(number),
+                      household_no="4601070010001", relation="之子", region_code=number[:6], county="琼山区",
+                      township="云龙镇", village="云蛟村", year_identified=2016,
+                      poverty_status=PovertyStatus.lifted, dibao=False, row_hash=b"\0" * 16,
+                      first_import_id=batch.id, last_import_id=batch.id)
+        values.update(overrides)
+        person = RegistryPerson(**values)
+        db.session.add(person)
+        db.session.flush()
+        return person
+    return make
+
+
+@pytest.fixture
+def make_student(db, make_user, id_number):
+    """A student profile on an applicant account (made when not given): make(account=…, **fields).
+
+    The verification defaults to not_found; pass verification=… (and registry_person_id) as needed.
+    """
+    from portal.common.idnumbers import birth_date, sex, vault
+    from portal.families.models import Relation, Student, Verification
+
+    def make(account: User | None = None, number: str | None = None, **overrides) -> Student:
+        number = number or id_number()
+        values = dict(name="黎小海", id_hash=vault().hash(number), id_cipher=vault().encrypt(number),
+                      birth_date=birth_date(number), sex=sex(number), phone="13800000009",
+                      region_code="460100", school="海口市第一中学", relation=Relation.grandchild,
+                      verification=Verification.not_found)
+        values.update(overrides)
+        student = Student(account_id=(account or make_user(Role.applicant)).id, **values)
+        db.session.add(student)
+        db.session.flush()
+        return student
+    return make

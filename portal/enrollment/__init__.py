@@ -3,4 +3,4 @@ from flask import Blueprint
 
 bp = Blueprint("enrollment", __name__, template_folder="templates")
 
-from portal.enrollment import views  # noqa: E402,F401
+from portal.enrollment import notices, views  # noqa: E402,F401
