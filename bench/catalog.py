@@ -230,7 +230,7 @@ def _course_rows(rng: random.Random, institutions: list[dict], leaves: list[Regi
             fee = 0 if waiver else rng.choice([180000, 240000, 300000, 360000])
             grant, allowance = kind == "poverty_class" or rng.random() < 0.3, kind == "poverty_class"
         seats_filled = rng.randint(0, capacity * 3 // 4)
-        reserved_filled = rng.randint(0, min(reserved, seats_filled))
+        reserved_filled = rng.randint(max(0, seats_filled - (capacity - reserved)), min(reserved, seats_filled))
         # Most windows are open today (Asia/Shanghai); a few closed last month, as in a live catalog.
         if rng.random() < 0.92:
             apply_opens = day - timedelta(days=rng.randint(0, 45))

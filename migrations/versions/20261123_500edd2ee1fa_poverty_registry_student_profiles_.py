@@ -244,11 +244,14 @@ def upgrade():
     with op.batch_alter_table('courses', schema=None) as batch_op:
         batch_op.add_column(sa.Column('offer_days', sa.Integer(), server_default='7', nullable=False))
         batch_op.create_check_constraint(op.f('ck_courses_offer_days_positive'), 'offer_days > 0')
+        batch_op.create_check_constraint(op.f('ck_courses_general_within'),
+                                         'seats_filled - reserved_filled <= capacity - reserved_places')
 
 
 
 def downgrade():
     with op.batch_alter_table('courses', schema=None) as batch_op:
+        batch_op.drop_constraint(op.f('ck_courses_general_within'), type_='check')
         batch_op.drop_constraint(op.f('ck_courses_offer_days_positive'), type_='check')
         batch_op.drop_column('offer_days')
 

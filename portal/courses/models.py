@@ -80,6 +80,8 @@ class Course(db.Model):
         CheckConstraint("reserved_places >= 0 AND reserved_places <= capacity", name="reserved_within_capacity"),
         CheckConstraint("seats_filled >= 0 AND seats_filled <= capacity", name="seats_within_capacity"),
         CheckConstraint("reserved_filled >= 0 AND reserved_filled <= reserved_places", name="reserved_filled_within"),
+        # Applicants outside the green channel never take a reserved place.
+        CheckConstraint("seats_filled - reserved_filled <= capacity - reserved_places", name="general_within"),
         CheckConstraint("fee_fen >= 0", name="fee_not_negative"),
         CheckConstraint("hours > 0", name="hours_positive"),
         CheckConstraint("end_date >= start_date", name="ends_after_start"),
