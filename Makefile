@@ -3,7 +3,7 @@ PORT ?= 5000
 VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
-DEB_PACKAGES := fonts-noto-cjk libharfbuzz-subset0 chromium poppler-utils wrk
+DEB_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium poppler-utils wrk
 
 .PHONY: run test setup system-packages translations bench-catalog
 
@@ -23,7 +23,7 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $@
 
-# Debian packages: CJK fonts for PDFs, HarfBuzz subsetting for WeasyPrint, Chromium for browser
+# Debian packages: CJK fonts, Pango and HarfBuzz subsetting for WeasyPrint PDFs, Chromium for browser
 # tests, poppler for checking PDFs, wrk for benchmarks. Installed when missing and running as root.
 system-packages:
 	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
