@@ -46,6 +46,13 @@ def course_problems(values: dict, course: Course | None = None) -> dict[str, str
     if course is not None and reserved is not None and reserved < course.reserved_filled:
         problems["reserved_places"] = _("已有%(n)d人通过绿色通道录取，预留名额不能少于此数。",
                                         n=course.reserved_filled)
+    if course is not None and "capacity" not in problems and "reserved_places" not in problems:
+        general_filled = course.seats_filled - course.reserved_filled  # admitted outside the green channel
+        general = ((capacity if capacity is not None else course.capacity)
+                   - (reserved if reserved is not None else course.reserved_places))
+        if general < general_filled:
+            problems["reserved_places"] = _("已有%(n)d人占用普通名额，招生人数减去预留名额不能少于此数。",
+                                            n=general_filled)
     start, end = values.get("start_date"), values.get("end_date")
     if start and end and end < start:
         problems["end_date"] = _("结束日期不能早于开始日期。")

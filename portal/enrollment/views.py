@@ -1,2 +1,229 @@
-"""enrollment views."""
-from portal.enrollment import bp, models  # noqa: F401
+"""Applying to a course, the applicant's applications page and actions, and staff's review queue."""
+from urllib.parse import urlsplit
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.auth.access import role_required
+from portal.auth.models import Role
+from portal.common.security import safe_next
+from portal.courses.models import Course, CourseStatus
+from portal.courses.services import load_course
+from portal.enrollment import bp
+from portal.enrollment.forms import DECISIONS, ActionForm, ApplyForm, BulkDecisionForm, DecisionForm, QueueFilterForm
+from portal.enrollment.models import LIVE, STATUS_LABELS, TRANSITIONS, Application, ApplicationStatus
+from portal.enrollment.services import (
+    SYSTEM_REASONS,
+    EnrollmentError,
+    QueueFilters,
+    family_application,
+    family_applications,
+    institution_application,
+    institution_applications,
+    lapse_overdue,
+    queue_page,
+    submit_application,
+    timelines,
+    transition,
+    waitlist_positions,
+)
+from portal.extensions import db
+from portal.families.models import Student
+from portal.families.services import evidence_for, students_of, today
+
+S = ApplicationStatus
+QUEUE_PAGE_SIZE = 50
+MAX_QUEUE_PAGE = 10_000
+
+
+@bp.record_once
+def _template_globals(state):
+    state.app.jinja_env.globals.update(APPLICATION_STATUS_LABELS=STATUS_LABELS, SYSTEM_REASONS=SYSTEM_REASONS,
+                                       DECISIONS=DECISIONS)
+
+
+# --- applicants ---------------------------------------------------------------------------------
+
+@bp.route("/courses/<int:course_id>/apply", methods=["GET", "POST"])
+@role_required(Role.applicant)
+def apply(course_id: int):
+    """Who: applicants. Choose which of the family's students applies to a published course."""
+    course = load_course(course_id)
+    if course is None or course.status == CourseStatus.draft:
+        abort(404)
+    students = students_of(current_user)
+    applied = set(db.session.scalars(select(Application.student_id).where(
+        Application.course_id == course.id, Application.status.in_(LIVE),
+        Application.student_id.in_([s.id for s in students])))) if students else set()
+    form = ApplyForm()
+    form.student_id.choices = [(s.id, s.name) for s in students]
+    error = None
+    if form.validate_on_submit():
+        student = next(s for s in students if s.id == form.student_id.data)
+        try:
+            application = submit_application(current_user, student, course, today())
+        except EnrollmentError as e:
+            error = e.message
+        else:
+            db.session.commit()
+            if application.status == S.admitted:
+                flash(_("%(name)s已通过绿色通道直接录取！请在%(date)s前确认入学。", name=student.name,
+                        date=format_date(application.offer_expires_on, "long")), "success")
+            else:
+                flash(_("已为%(name)s提交报名，请等待学校审核。", name=student.name), "success")
+            return redirect(url_for("enrollment.my_applications"))
+    return render_template("enrollment/apply.html", course=course, students=students, applied=applied, form=form,
+                           state=course.application_state(today()), error=error)
+
+
+@bp.get("/applications")
+@role_required(Role.applicant)
+def my_applications():
+    """Who: applicants. Each of the family's students with their applications, timelines and next steps."""
+    if lapse_overdue(today(), Application.student_id.in_(
+            select(Student.id).where(Student.account_id == current_user.id))):
+        db.session.commit()
+    return render_template("enrollment/applications.html", family=family_applications(current_user))
+
+
+def _applicant_move(application_id: int, to: ApplicationStatus, done: str):
+    application = family_application(current_user, application_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            transition(current_user, application, to)
+        except EnrollmentError as e:
+            flash(e.message, "error")
+        else:
+            db.session.commit()
+            flash(done, "success")
+    return redirect(url_for("enrollment.my_applications"))
+
+
+@bp.post("/applications/<int:application_id>/accept")
+@role_required(Role.applicant)
+def accept(application_id: int):
+    """Who: the applicant whose family the application is for (else 404). Accept the offered place."""
+    return _applicant_move(application_id, S.accepted, _("已确认入学。请下载录取通知书，按时到校报到。"))
+
+
+@bp.post("/applications/<int:application_id>/decline")
+@role_required(Role.applicant)
+def decline(application_id: int):
+    """Who: the applicant whose family the application is for (else 404). Give the offered place up."""
+    return _applicant_move(application_id, S.declined, _("已放弃这个名额，名额会让给候补的同学。"))
+
+
+@bp.post("/applications/<int:application_id>/withdraw")
+@role_required(Role.applicant)
+def withdraw(application_id: int):
+    """Who: the applicant whose family the application is for (else 404). Withdraw before enrolling."""
+    return _applicant_move(application_id, S.withdrawn, _("已撤回报名。"))
+
+
+# --- staff --------------------------------------------------------------------------------------
+
+def _queue_filters(form: QueueFilterForm, course_ids: set[int]) -> QueueFilters:
+    """The filters as given, with any value that is not one of the choices (a stale link) ignored."""
+    form.validate()
+    course = request.args.get("course", type=int)
+    return QueueFilters(
+        course_id=course if course in course_ids else None,
+        green={"yes": True, "no": False}.get(form.green.data) if not form.green.errors else None,
+        verification="" if form.verification.errors else form.verification.data or "",
+        status="pending" if form.status.errors or not form.status.data else form.status.data)
+
+
+@bp.get("/manage/applications")
+@role_required(Role.staff)
+def review_queue():
+    """Who: institution staff. Their institution's applications, filtered; by default those awaiting a decision."""
+    institution_id = current_user.institution_id
+    own_courses = select(Course.id).where(Course.institution_id == institution_id)
+    if lapse_overdue(today(), Application.course_id.in_(own_courses)):
+        db.session.commit()
+    courses = db.session.execute(select(Course.id, Course.title).where(Course.institution_id == institution_id)
+                                 .order_by(Course.start_date.desc(), Course.id.desc())).all()
+    form = QueueFilterForm(request.args)
+    form.course.choices = [("", _("全部课程"))] + [(str(c.id), c.title) for c in courses]
+    filters = _queue_filters(form, {c.id for c in courses})
+    page = min(max(1, request.args.get("page", 1, type=int)), MAX_QUEUE_PAGE)
+    results = queue_page(institution_id, filters, page, QUEUE_PAGE_SIZE)
+    args = {k: v for k, v in request.args.items() if k != "page" and v}
+    return render_template("enrollment/queue.html", form=form, results=results, page_args=args,
+                           bulk_form=BulkDecisionForm(formdata=None), course_choices=form.course.choices)
+
+
+def _review_page(application: Application, form: DecisionForm):
+    steps = timelines([application.id])[application.id]
+    proof = evidence_for([application.student_id])[application.student_id]
+    position = waitlist_positions([application]).get(application.id)
+    return render_template("enrollment/review.html", application=application, student=application.student,
+                           course=application.course, timeline=steps, proof=proof, position=position,
+                           form=form, allowed=[d for d in DECISIONS if d in TRANSITIONS[application.status]])
+
+
+@bp.get("/manage/applications/<int:application_id>")
+@role_required(Role.staff)
+def review(application_id: int):
+    """Who: staff of the institution the application is to (else 404). The student, evidence, timeline, decisions."""
+    application = institution_application(current_user.institution_id, application_id) or abort(404)
+    return _review_page(application, DecisionForm(formdata=None))
+
+
+@bp.post("/manage/applications/<int:application_id>/decision")
+@role_required(Role.staff)
+def decide(application_id: int):
+    """Who: staff of the institution the application is to (else 404). Admit, waitlist, reject or mark under review."""
+    application = institution_application(current_user.institution_id, application_id) or abort(404)
+    form = DecisionForm()
+    if not form.validate_on_submit():
+        return _review_page(application, form)
+    to = S(form.decision.data)
+    try:
+        transition(current_user, application, to, (form.reason.data or "").strip())
+    except EnrollmentError as e:
+        flash(e.message, "error")
+        return redirect(url_for("enrollment.review", application_id=application.id))
+    flash(_("已处理%(name)s的报名：%(status)s。", name=application.student.name, status=_(STATUS_LABELS[to])),
+          "success")
+    db.session.commit()
+    return redirect(url_for("enrollment.review_queue"))
+
+
+@bp.post("/manage/applications/bulk")
+@role_required(Role.staff)
+def bulk_decide():
+    """Who: institution staff; only their institution's applications are touched. One decision for every one ticked."""
+    form = BulkDecisionForm()
+    queue = url_for("enrollment.review_queue")
+    back = safe_next(form.next.data, queue)
+    if urlsplit(back).path != queue:  # back to the queue as filtered, and nowhere else
+        back = queue
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            flash(errors[0], "error")
+        return redirect(back)
+    ids = list(dict.fromkeys(form.application_ids.data))
+    found = institution_applications(current_user.institution_id, ids)
+    to, reason = S(form.decision.data), (form.reason.data or "").strip()
+    done, failed = 0, []
+    for application_id in ids:
+        application = found.get(application_id)
+        if application is None:
+            failed.append(_("报名%(id)d：找不到这份报名。", id=application_id))
+            continue
+        try:
+            transition(current_user, application, to, reason)
+        except EnrollmentError as e:
+            failed.append(_("%(name)s（%(course)s）：%(why)s", name=application.student.name,
+                            course=application.course.title, why=e.message))
+        else:
+            done += 1
+    db.session.commit()
+    flash(_("已处理%(done)d份报名：%(status)s。", done=done, status=_(STATUS_LABELS[to])), "success")
+    if failed:
+        flash(_("%(n)d份没有处理：%(reasons)s", n=len(failed), reasons="；".join(failed)), "error")
+    return redirect(back)

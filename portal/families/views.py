@@ -1,2 +1,195 @@
-"""families views."""
-from portal.families import bp, models  # noqa: F401
+"""An applicant's family pages (student profiles, proof uploads), proof downloads, and staff's verification."""
+from io import BytesIO
+
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from portal.auth.access import role_required
+from portal.auth.models import Role
+from portal.common.regions import Region, region_choices
+from portal.common.security import safe_next
+from portal.extensions import db
+from portal.families import bp
+from portal.families.forms import DECISION_LABELS, DocumentForm, StudentForm, VerificationForm
+from portal.families.models import (
+    DOCUMENT_KIND_LABELS,
+    RELATION_LABELS,
+    VERIFICATION_LABELS,
+    Student,
+)
+from portal.families.services import (
+    EDITABLE,
+    FamilyError,
+    add_document,
+    age_on,
+    applied_to_institution,
+    create_student,
+    document_counts,
+    documents_of,
+    has_applications,
+    load_document,
+    local_date,
+    masked_id,
+    may_see_proof,
+    students_of,
+    today,
+    update_student,
+    verification_label,
+    verify_proof,
+)
+from portal.registry.models import POVERTY_STATUS_LABELS
+
+# Multipart framing around the file; anything larger than this plus the file limit is refused unread.
+UPLOAD_OVERHEAD = 64 * 1024
+# Proofs are served from the portal's own origin, so they must never run as a page. Images get a
+# sandbox; PDFs cannot (Chrome refuses to start its PDF viewer in a sandboxed document).
+DOCUMENT_CSP = {
+    "image/jpeg": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+    "image/png": "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
+    "application/pdf": "default-src 'none'; object-src 'self'; style-src 'unsafe-inline'",
+}
+
+
+@bp.record_once
+def _template_globals(state):
+    state.app.jinja_env.globals.update(
+        RELATION_LABELS=RELATION_LABELS, VERIFICATION_LABELS=VERIFICATION_LABELS,
+        DOCUMENT_KIND_LABELS=DOCUMENT_KIND_LABELS, POVERTY_STATUS_LABELS=POVERTY_STATUS_LABELS,
+        DECISION_LABELS=DECISION_LABELS, masked_id=masked_id, verification_label=verification_label,
+        local_date=local_date)
+
+
+@bp.url_value_preprocessor
+def _limit_upload_size(endpoint, values):
+    # URL processors run before CSRF protection reads the body, so the limit holds from the first byte.
+    if endpoint == "families.upload":
+        request.max_content_length = current_app.config["PROOF_MAX_BYTES"] + UPLOAD_OVERHEAD
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(e):
+    """An oversized proof (only the upload has a size limit): say so on the student's page, not in a bare 413."""
+    flash(_("文件超过%(mb)dMB，请拍照时选择较小尺寸或分几次上传。",
+            mb=current_app.config["PROOF_MAX_BYTES"] // 2**20), "error")
+    return redirect(url_for("families.student", student_id=request.view_args["student_id"]))
+
+
+def _own_student(student_id: int) -> Student:
+    """The student, if they are in the current applicant's family; 404 otherwise."""
+    student = db.session.get(Student, student_id)
+    if student is None or student.account_id != current_user.id:
+        abort(404)
+    return student
+
+
+@bp.get("/family")
+@role_required(Role.applicant)
+def family():
+    """Who: applicants. Their family's student profiles, each with its verification and next step."""
+    students = students_of(current_user)
+    return render_template("families/family.html", students=students, today=today(),
+                           documents=document_counts(s.id for s in students), age_on=age_on)
+
+
+@bp.route("/family/students/new", methods=["GET", "POST"])
+@bp.route("/family/students/<int:student_id>/edit", methods=["GET", "POST"])
+@role_required(Role.applicant)
+def edit(student_id: int | None = None):
+    """Who: applicants, for students of their own family."""
+    student = _own_student(student_id) if student_id is not None else None
+    form = StudentForm(obj=student)
+    form.region_code.choices = [("", _("请选择"))] + region_choices()
+    if student is not None:
+        form.keep_id = True
+        form.id_number.description = _("已登记：%(masked)s。需要更正时填写完整的新号码，不修改请留空。",
+                                       masked=masked_id(student))
+        if has_applications(student):
+            form.name.render_kw = form.id_number.render_kw = {"readonly": True}
+            form.name.description = form.id_number.description = _(
+                "已有报名记录，姓名和身份证号不能再修改。如有错误，请联系报名学校。")
+    if form.validate_on_submit():
+        values = {name: getattr(form, name).data for name in EDITABLE}
+        try:
+            if student is None:
+                student = create_student(current_user, id_number=form.id_number.data, **values)
+            else:
+                update_student(current_user, student, id_number=form.id_number.data, **values)
+        except FamilyError as e:
+            getattr(form, e.field).errors.append(str(e))
+        else:
+            db.session.commit()
+            flash(_("已保存%(name)s的资料。", name=student.name), "success")
+            return redirect(url_for("families.family"))
+    return render_template("families/edit.html", form=form, student=student)
+
+
+@bp.get("/family/students/<int:student_id>")
+@role_required(Role.applicant)
+def student(student_id: int):
+    """Who: applicants, for students of their own family. The profile, its verification and its proof."""
+    return _student_page(_own_student(student_id), DocumentForm())
+
+
+def _student_page(student: Student, form: DocumentForm):
+    return render_template("families/student.html", student=student, form=form, documents=documents_of(student),
+                           region=db.session.get(Region, student.region_code), today=today(), age_on=age_on)
+
+
+@bp.post("/family/students/<int:student_id>/documents")
+@role_required(Role.applicant)
+def upload(student_id: int):
+    """Who: applicants, for students of their own family. Upload one proof document."""
+    student = _own_student(student_id)
+    form = DocumentForm()
+    if form.validate_on_submit():
+        limit = current_app.config["PROOF_MAX_BYTES"]
+        try:
+            add_document(current_user, student, form.kind.data, form.file.data.filename,
+                         form.file.data.read(limit + 1))
+        except FamilyError as e:
+            form.file.errors.append(str(e))
+        else:
+            db.session.commit()
+            flash(_("材料已上传。"), "success")
+            return redirect(url_for("families.student", student_id=student.id))
+    return _student_page(student, form)
+
+
+@bp.get("/documents/<int:document_id>")
+@login_required
+def document(document_id: int):
+    """Who: the applicant whose family it is, staff of an institution the student applied to, and admins."""
+    document = load_document(document_id)
+    if document is None or not may_see_proof(current_user, document.student):
+        abort(404)
+    response = send_file(BytesIO(document.data), mimetype=document.content_type, download_name=document.filename)
+    response.headers["Content-Security-Policy"] = DOCUMENT_CSP[document.content_type]
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.post("/manage/students/<int:student_id>/verification")
+@role_required(Role.staff)
+def verify(student_id: int):
+    """Who: institution staff, for students who have applied to their institution. Accept or reject the proof."""
+    student = db.session.get(Student, student_id)
+    if student is None or not applied_to_institution(student.id, current_user.institution_id):
+        abort(404)
+    form = VerificationForm()
+    back = safe_next(form.next.data, url_for("enrollment.review_queue"))
+    if not form.validate_on_submit():
+        for message in (m for messages in form.errors.values() for m in messages):
+            flash(message, "error")
+        return redirect(back)
+    try:
+        verify_proof(current_user, student, form.decision.data, form.reason.data)
+    except FamilyError as e:
+        flash(str(e), "error")
+    else:
+        db.session.commit()
+        flash(_("已记录%(name)s的材料审核结果：%(result)s。", name=student.name,
+                result=verification_label(student.verification)), "success")
+    return redirect(back)

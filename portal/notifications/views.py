@@ -1,2 +1,32 @@
-"""notifications views."""
-from portal.notifications import bp, models  # noqa: F401
+"""The user's notifications: the inbox, and marking them read."""
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+
+from portal.extensions import db
+from portal.notifications import bp
+from portal.notifications.services import mark_all_read, notifications_of, text_of
+
+PAGE_SIZE = 30
+MAX_PAGE = 10_000
+
+
+@bp.get("/notifications")
+@login_required
+def inbox():
+    """Who: any logged-in user. Their own notifications, newest first, the unread ones marked."""
+    page = min(max(1, request.args.get("page", 1, type=int)), MAX_PAGE)
+    notifications, more = notifications_of(current_user, page, PAGE_SIZE)
+    return render_template("notifications/inbox.html", page=page, more=more,
+                           items=[(n, text_of(n)) for n in notifications],
+                           unread=any(n.read_at is None for n in notifications))
+
+
+@bp.post("/notifications/read")
+@login_required
+def mark_read():
+    """Who: any logged-in user. Mark all their notifications read."""
+    if mark_all_read(current_user):
+        db.session.commit()
+        flash(_("所有通知已标为已读。"), "success")
+    return redirect(url_for("notifications.inbox"))

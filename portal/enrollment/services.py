@@ -1,0 +1,369 @@
+"""Applying, the one function that moves an application, course places and the waiting list, the
+benefits an enrollment carries, lapsing offers, and the queries the applicant's and staff pages
+read. Services flush; the caller commits.
+
+Places are counted on the course (seats_filled, reserved_filled) and only ever moved by guarded
+UPDATEs whose WHERE re-checks the room left: concurrent requests queue on the course row and each
+sees the counters the previous one committed, so a course never over-fills, and the CHECK
+constraints stand behind it. A move that touches places takes the course row first and the
+application row second, always in that order, so two moves cannot deadlock.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+
+from flask import current_app
+from flask_babel import gettext
+from sqlalchemy import and_, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm.attributes import set_committed_value
+
+from portal.audit.models import AuditEntry
+from portal.audit.services import record
+from portal.auth.models import User
+from portal.common.i18n import N_
+from portal.courses.models import Course
+from portal.db import db, utcnow
+from portal.enrollment.models import (
+    STATUS_LABELS,
+    TRANSITIONS,
+    Application,
+    ApplicationStatus,
+    Enrollment,
+)
+from portal.families.models import VERIFIED, Student
+from portal.families.services import check_eligibility, today
+from portal.notifications.services import notify
+
+S = ApplicationStatus
+BENEFITS = ("fee_waiver", "national_grant", "living_allowance")
+# Waiting for staff, as the review queue shows by default.
+PENDING = (S.submitted, S.under_review)
+# Green channel first, then earliest: the review queue's and the waiting list's order.
+PRIORITY = (Application.green_channel.desc(), Application.submitted_at, Application.id)
+
+# Reasons the portal gives for its own moves: msgids, translated where they are shown.
+GREEN_CHANNEL = N_("绿色通道：建档立卡家庭学生直接录取")
+PROMOTED = N_("有名额空出，按候补顺序递补录取")
+OFFER_LAPSED = N_("没有在期限内确认入学")
+SYSTEM_REASONS = frozenset({GREEN_CHANNEL, PROMOTED, OFFER_LAPSED})
+
+ADMITTED_MESSAGE = N_("%(student)s已被“%(course)s”录取，请在%(expires_on)s前确认入学，过期名额将让给候补的同学。")
+REJECTED_MESSAGE = N_("%(student)s报名的“%(course)s”未被录取。原因：%(reason)s")
+STATUS_MESSAGE = N_("%(student)s报名的“%(course)s”：%(status)s。")
+
+
+class EnrollmentError(ValueError):
+    """A refused action. It keeps the msgid, so it can be raised where there is no request (the
+    CLI, a background job); `message` is the text in the current user's language."""
+
+    def __init__(self, msgid: str, **params):
+        super().__init__(msgid % params if params else msgid)
+        self.msgid, self.params = msgid, params
+
+    @property
+    def message(self) -> str:
+        params = {k: gettext(STATUS_LABELS[v]) if k == "status" else v for k, v in self.params.items()}
+        return gettext(self.msgid, **params)
+
+
+class NoPlaceLeft(EnrollmentError):
+    pass
+
+
+class AlreadyMoved(EnrollmentError):
+    """Someone else changed the application between reading it and moving it."""
+
+
+def submit_application(actor: User, student: Student, course: Course, on: date) -> Application:
+    """`actor` applies for `student`, one of their family, to `course`. A verified student goes
+    through the green channel: admitted at once while the course has a reserved place left,
+    otherwise ahead of the others in staff's queue."""
+    if course.application_state(on) != "open":
+        raise EnrollmentError(N_("这门课程现在不接受报名。"))
+    green = check_eligibility(student) in VERIFIED
+    application = Application(student_id=student.id, course_id=course.id, status=S.submitted,
+                              green_channel=green, submitted_at=utcnow())
+    try:
+        with db.session.begin_nested():
+            db.session.add(application)
+    except IntegrityError:  # the partial unique index: one live application per student and course
+        raise EnrollmentError(N_("%(name)s已经报名了这门课程，不用重复报名。"), name=student.name) from None
+    record(actor, "application.submit", application,
+           after={"status": str(S.submitted), "green_channel": green})
+    if green and course.reserved_places:
+        try:
+            transition(None, application, S.admitted, GREEN_CHANNEL, reserved_only=True)
+        except NoPlaceLeft:
+            pass  # the reserved places are taken: staff decide, with this one first in their queue
+    return application
+
+
+def transition(actor: User | None, application: Application, to: ApplicationStatus, reason: str = "", *,
+               reserved_only: bool = False) -> Application:
+    """The one way an application changes state, as TRANSITIONS allows. Admitting takes a place
+    (a green-channel applicant a reserved one if left, else a general one; `reserved_only` for the
+    automatic green-channel admission); leaving `admitted` other than by accepting frees it for the
+    waiting list; accepting makes the enrollment. Audited, and the account holder is notified.
+    Atomic: a refused move changes nothing, even inside a larger transaction."""
+    before = application.status
+    if to not in TRANSITIONS[before]:
+        raise EnrollmentError(N_("这份报名现在是“%(status)s”，不能这样处理。"), status=str(before))
+    course = db.session.get(Course, application.course_id)
+    values: dict = {"status": to, "reason": reason}
+    frees_place = before == S.admitted and to != S.accepted
+    with db.session.begin_nested():
+        if to == S.accepted and application.offer_expires_on < today():
+            raise EnrollmentError(N_("确认入学的期限已过，这个名额已经失效。"))
+        if to == S.admitted:
+            reserved = _take_place(course, application.green_channel, reserved_only)
+            if reserved is None:
+                raise NoPlaceLeft(N_("名额已满，可以列入候补。"))
+            values |= {"holds_reserved_place": reserved,
+                       "offer_expires_on": today() + timedelta(days=course.offer_days)}
+        elif frees_place:
+            _free_place(course, application.holds_reserved_place)
+            values["holds_reserved_place"] = False
+        moved = db.session.execute(
+            update(Application).where(Application.id == application.id, Application.status == before)
+            .values(values).execution_options(synchronize_session=False)).rowcount
+        if moved != 1:
+            raise AlreadyMoved(N_("这份报名刚刚被处理过，请刷新页面看看最新情况。"))
+        for key, value in values.items():
+            set_committed_value(application, key, value)
+        db.session.expire(application, ["updated_at"])
+        if to == S.accepted:
+            _enroll(actor, application, course)
+        record(actor, "application.transition", application,
+               before={"status": str(before)}, after={"status": str(to), "reason": reason})
+        _notify_holder(application, course, to, reason)
+    if frees_place:
+        promote(course)
+    return application
+
+
+def _take_place(course: Course, green: bool, reserved_only: bool) -> bool | None:
+    """Take one of the course's places: True for a reserved one, False for a general one, None
+    when there is none this applicant may take. Never read-then-write: the UPDATE's rowcount decides."""
+    c = Course.__table__.c
+    kinds = ([True] if green else []) + ([] if reserved_only else [False])
+    for reserved in kinds:
+        if reserved:
+            room = and_(c.reserved_filled < c.reserved_places, c.seats_filled < c.capacity)
+            values = {"seats_filled": c.seats_filled + 1, "reserved_filled": c.reserved_filled + 1}
+        else:  # outside the reserved places, whoever takes it
+            room = and_(c.seats_filled < c.capacity,
+                        c.seats_filled - c.reserved_filled < c.capacity - c.reserved_places)
+            values = {"seats_filled": c.seats_filled + 1}
+        if db.session.execute(update(Course.__table__).where(c.id == course.id, room).values(values)).rowcount:
+            db.session.expire(course, ["seats_filled", "reserved_filled", "updated_at"])
+            return reserved
+    return None
+
+
+def _free_place(course: Course, reserved: bool) -> None:
+    c = Course.__table__.c
+    values = {"seats_filled": c.seats_filled - 1}
+    if reserved:
+        values["reserved_filled"] = c.reserved_filled - 1
+    db.session.execute(update(Course.__table__).where(c.id == course.id).values(values))
+    db.session.expire(course, ["seats_filled", "reserved_filled", "updated_at"])
+
+
+def promote(course: Course) -> None:
+    """Give the course's free places to its waiting list, green channel first, then earliest: each
+    promotion a move by the portal itself. The first who finds no place ends it, as everyone after
+    them may take no more than they could."""
+    passed: list[int] = []  # moved by someone else meanwhile
+    while candidate := db.session.scalar(
+            select(Application).where(Application.course_id == course.id, Application.status == S.waitlisted,
+                                      Application.id.not_in(passed)).order_by(*PRIORITY).limit(1)):
+        try:
+            transition(None, candidate, S.admitted, PROMOTED)
+        except NoPlaceLeft:
+            return
+        except AlreadyMoved:
+            passed.append(candidate.id)
+
+
+def benefits_for(student: Student, course: Course) -> dict[str, bool]:
+    """A verified poor-family student gets each benefit the course carries; anyone else none."""
+    return {name: student.verified and getattr(course, name) for name in BENEFITS}
+
+
+def _enroll(actor: User | None, application: Application, course: Course) -> Enrollment:
+    student = db.session.get(Student, application.student_id)
+    benefits = benefits_for(student, course)
+    enrollment = Enrollment(application_id=application.id, student_id=student.id, course_id=course.id, **benefits)
+    db.session.add(enrollment)
+    db.session.flush()
+    record(actor, "enrollment.create", enrollment, after={"application_id": application.id, **benefits})
+    return enrollment
+
+
+def _notify_holder(application: Application, course: Course, to: ApplicationStatus, reason: str) -> None:
+    student = db.session.get(Student, application.student_id)
+    holder = db.session.get(User, student.account_id)
+    params = {"student": student.name, "course": course.title}
+    # Built from the URL map: the CLI and jobs have no request to build a URL from.
+    link = current_app.url_map.bind("").build("enrollment.my_applications")
+    if to == S.admitted:
+        notify(holder, ADMITTED_MESSAGE, link, expires_on=application.offer_expires_on.isoformat(), **params)
+    elif to == S.rejected and reason:
+        notify(holder, REJECTED_MESSAGE, link, reason=reason, **params)
+    else:
+        notify(holder, STATUS_MESSAGE, link, status=str(to), **params)
+
+
+def lapse_overdue(on: date, *where) -> int:
+    """Lapse admitted applications whose offer ran out before `on`, freeing their places for the
+    waiting list; `where` narrows the search (one account's or one institution's applications)."""
+    overdue = db.session.scalars(
+        select(Application).where(Application.status == S.admitted, Application.offer_expires_on < on, *where)
+        .order_by(Application.offer_expires_on, Application.id)).all()
+    lapsed = 0
+    for application in overdue:
+        try:
+            transition(None, application, S.lapsed, OFFER_LAPSED)
+        except AlreadyMoved:  # accepted, declined or lapsed by someone else a moment ago
+            continue
+        lapsed += 1
+    return lapsed
+
+
+# --- what the pages read ------------------------------------------------------------------------
+
+@dataclass
+class TimelineStep:
+    status: ApplicationStatus
+    at: datetime
+    reason: str = ""
+
+
+def timelines(application_ids: list[int]) -> dict[int, list[TimelineStep]]:
+    """Each application's states with when they began, from the audit log, in one query."""
+    steps: dict[int, list[TimelineStep]] = defaultdict(list)
+    if not application_ids:
+        return steps
+    for entry in db.session.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == Application.__tablename__,
+                                     AuditEntry.object_id.in_(application_ids),
+                                     AuditEntry.action.in_(("application.submit", "application.transition")))
+            .order_by(AuditEntry.at, AuditEntry.id)):
+        after = entry.after or {}
+        steps[entry.object_id].append(TimelineStep(ApplicationStatus(after["status"]), entry.at,
+                                                   after.get("reason", "")))
+    return steps
+
+
+def waitlist_positions(applications: list[Application]) -> dict[int, int]:
+    """Each waitlisted application's place in its course's waiting list (1 = next), in one query."""
+    waiting = [a for a in applications if a.status == S.waitlisted]
+    if not waiting:
+        return {}
+    ranked = (select(Application.id, func.row_number().over(partition_by=Application.course_id, order_by=PRIORITY)
+                     .label("position"))
+              .where(Application.status == S.waitlisted,
+                     Application.course_id.in_({a.course_id for a in waiting}))
+              .subquery())
+    return dict(db.session.execute(select(ranked.c.id, ranked.c.position)
+                                   .where(ranked.c.id.in_([a.id for a in waiting]))).tuples().all())
+
+
+@dataclass
+class FamilyApplication:
+    application: Application
+    enrollment_id: int | None
+    timeline: list[TimelineStep]
+    position: int | None  # on the waiting list
+
+
+@dataclass
+class FamilyStudent:
+    student: Student
+    applications: list[FamilyApplication] = field(default_factory=list)
+
+
+def family_applications(account: User) -> list[FamilyStudent]:
+    """Every student of the account, each with their applications (newest first), their courses and
+    institutions, timelines and waiting-list places: a fixed handful of queries however many."""
+    students = db.session.scalars(select(Student).where(Student.account_id == account.id)
+                                  .order_by(Student.created_at, Student.id)).all()
+    rows = db.session.execute(
+        select(Application, Enrollment.id)
+        .join(Application.course).join(Course.institution)
+        .outerjoin(Enrollment, Enrollment.application_id == Application.id)
+        .options(contains_eager(Application.course).contains_eager(Course.institution))
+        .where(Application.student_id.in_([s.id for s in students]))
+        .order_by(Application.submitted_at.desc(), Application.id.desc())).all() if students else []
+    applications = [a for a, _ in rows]
+    steps, positions = timelines([a.id for a in applications]), waitlist_positions(applications)
+    family = {s.id: FamilyStudent(s) for s in students}
+    for application, enrollment_id in rows:
+        family[application.student_id].applications.append(
+            FamilyApplication(application, enrollment_id, steps[application.id], positions.get(application.id)))
+    return list(family.values())
+
+
+@dataclass
+class QueueFilters:
+    course_id: int | None = None
+    green: bool | None = None
+    verification: str = ""
+    status: str = "pending"  # "pending" (needs a decision), "all", or one status
+
+
+@dataclass
+class QueuePage:
+    rows: list[Application]  # with .student and .course loaded
+    total: int
+    page: int
+    page_size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.page_size))
+
+
+def queue_page(institution_id: int, filters: QueueFilters, page: int, page_size: int) -> QueuePage:
+    """One page of the institution's applications matching the filters, green channel first, then
+    earliest. Two queries: the count and the page."""
+    conditions = [Course.institution_id == institution_id]
+    if filters.course_id:
+        conditions.append(Application.course_id == filters.course_id)
+    if filters.green is not None:
+        conditions.append(Application.green_channel.is_(filters.green))
+    if filters.verification:
+        conditions.append(Student.verification == filters.verification)
+    if filters.status == "pending":
+        conditions.append(Application.status.in_(PENDING))
+    elif filters.status != "all":
+        conditions.append(Application.status == filters.status)
+    base = select(Application).join(Application.course).join(Application.student).where(*conditions)
+    total = db.session.scalar(select(func.count()).select_from(base.subquery()))
+    rows = db.session.scalars(
+        base.options(contains_eager(Application.course), contains_eager(Application.student))
+        .order_by(*PRIORITY).limit(page_size).offset((page - 1) * page_size)).all()
+    return QueuePage(list(rows), total, page, page_size)
+
+
+def institution_application(institution_id: int, application_id: int) -> Application | None:
+    """The application, with its student and course, if it is to one of the institution's courses."""
+    return db.session.scalar(
+        select(Application).join(Application.course).join(Application.student)
+        .options(contains_eager(Application.course), contains_eager(Application.student))
+        .where(Application.id == application_id, Course.institution_id == institution_id))
+
+
+def institution_applications(institution_id: int, application_ids: list[int]) -> dict[int, Application]:
+    return {a.id: a for a in db.session.scalars(
+        select(Application).join(Application.course).join(Application.student)
+        .options(contains_eager(Application.course), contains_eager(Application.student))
+        .where(Application.id.in_(application_ids), Course.institution_id == institution_id))}
+
+
+def family_application(account: User, application_id: int) -> Application | None:
+    """The application if it is for one of the account's students."""
+    return db.session.scalar(select(Application).join(Application.student)
+                             .where(Application.id == application_id, Student.account_id == account.id))

@@ -1,0 +1,229 @@
+"""The applicant's page (/applications): every student of the family, each application with its
+course, institution, timeline and the one next step; accepting, declining and withdrawing;
+nobody else's applications; a fixed number of queries."""
+import re
+from contextlib import contextmanager
+from datetime import timedelta
+
+import pytest
+from babel.dates import format_date
+from sqlalchemy import event, func, select
+
+from portal.auth.models import Role
+from portal.enrollment.models import Application, ApplicationStatus, Enrollment
+from portal.enrollment.services import today, transition
+
+S = ApplicationStatus
+
+
+@contextmanager
+def count_queries(db):
+    """Count the SQL statements the engine runs, leaving out the test harness's savepoints."""
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def long_date(day) -> str:
+    return format_date(day, "long", locale="zh_Hans_CN")
+
+
+def card(page: str, course_title: str) -> str:
+    """The HTML of the application card for the course titled `course_title`."""
+    cards = [c.split("\n  </ul>")[0] for c in page.split('<li class="card application">')[1:]
+             if f">{course_title}</a></h3>" in c]
+    assert len(cards) == 1, f"expected one card for {course_title!r}"
+    return cards[0]
+
+
+@pytest.fixture
+def family(db, make_user, make_institution, make_course, green_student, plain_student, apply, staff_of):
+    """A grandmother with three grandchildren: one admitted, one waitlisted (second in line) and one
+    who has not applied; plus a course accepted, one submitted and one rejected."""
+    grandmother = make_user(Role.applicant, name="黎奶奶")
+    hai = green_student(account=grandmother, name="黎小海")
+    mei = plain_student(account=grandmother, name="黎小梅")
+    plain_student(account=grandmother, name="黎小山")
+    school = make_institution(name="海南省技师学院")
+    electric = make_course(institution=school, title="电工扶贫班")
+    welding = make_course(institution=school, title="焊工班", capacity=1, reserved_places=0)
+    cooking = make_course(institution=school, title="中式烹调班")
+    sewing = make_course(institution=school, title="缝纫班")
+    nursing = make_course(institution=school, title="育婴员班")
+    staff = staff_of(electric)
+    admitted = apply(hai, electric)
+    transition(staff, apply(plain_student(), welding), S.admitted)
+    first_in_line = apply(green_student(), welding)
+    transition(staff, first_in_line, S.waitlisted)
+    waitlisted = apply(mei, welding)
+    transition(staff, waitlisted, S.waitlisted)
+    accepted = apply(hai, cooking)
+    transition(grandmother, accepted, S.accepted)
+    submitted = apply(mei, sewing)
+    rejected = apply(mei, nursing)
+    transition(staff, rejected, S.rejected, "名额已满")
+    return grandmother, {"admitted": admitted, "waitlisted": waitlisted, "accepted": accepted,
+                         "submitted": submitted, "rejected": rejected}
+
+
+def test_every_student_with_each_application_and_its_one_next_step(db, client, login, family):
+    grandmother, apps = family
+    login(grandmother)
+    page = client.get("/applications").text
+    assert [h for h in re.findall(r"<h2 id=\"student-\d+\">(.*?)</h2>", page)] == ["黎小海", "黎小梅", "黎小山"]
+    assert "还没有报名。" in page  # 黎小山
+    electric = card(page, "电工扶贫班")
+    assert "海南省技师学院" in electric and "已录取" in electric and "绿色通道" in electric
+    deadline = long_date(apps["admitted"].offer_expires_on)
+    assert f"下一步：</strong>请在{deadline}前确认入学" in electric
+    assert f'action="/applications/{apps["admitted"].id}/accept"' in electric
+    assert f'action="/applications/{apps["admitted"].id}/decline"' in electric
+    assert "候补第2位" in card(page, "焊工班")  # behind the green applicant who waited first
+    enrollment = db.session.scalars(select(Enrollment).where(Enrollment.application_id == apps["accepted"].id)).one()
+    assert f'href="/enrollments/{enrollment.id}/notice.pdf">下载录取通知书</a>' in card(page, "中式烹调班")
+    sewing = card(page, "缝纫班")
+    assert "等待学校审核" in sewing and f'action="/applications/{apps["submitted"].id}/withdraw"' in sewing
+    nursing = card(page, "育婴员班")
+    assert "未录取" in nursing and "名额已满" in nursing and "withdraw" not in nursing
+
+
+def test_the_timeline_shows_each_state_with_its_day(client, login, family):
+    grandmother, _ = family
+    login(grandmother)
+    cooking = card(client.get("/applications").text, "中式烹调班")
+    steps = re.findall(r'<li><span class="when">(.*?)</span> (\w+)', cooking)
+    day = format_date(today(), "medium", locale="zh_Hans_CN")
+    assert steps == [(day, "已提交"), (day, "已录取"), (day, "已入学")]
+    assert "绿色通道：建档立卡家庭学生直接录取" in cooking  # why it was admitted, in plain words
+
+
+def test_a_family_with_no_students_is_asked_to_add_one(client, login, make_user):
+    login(make_user(Role.applicant))
+    page = client.get("/applications").text
+    assert "还没有登记学生" in page and 'href="/family/students/new"' in page
+
+
+def test_an_overdue_offer_shows_as_lapsed(db, client, login, family):
+    grandmother, apps = family
+    apps["admitted"].offer_expires_on = today() - timedelta(days=1)
+    db.session.flush()
+    login(grandmother)
+    electric = card(client.get("/applications").text, "电工扶贫班")
+    assert "没有在期限内确认，录取已过期" in electric
+    db.session.expire_all()
+    assert db.session.get(Application, apps["admitted"].id).status == S.lapsed
+
+
+# --- actions -------------------------------------------------------------------------------------
+
+def test_accepting_enrolls_the_student(db, client, login, family):
+    grandmother, apps = family
+    login(grandmother)
+    response = client.post(f"/applications/{apps['admitted'].id}/accept")
+    assert response.status_code == 302 and response.location.endswith("/applications")
+    page = client.get("/applications").text
+    assert "已确认入学。请下载录取通知书，按时到校报到。" in page
+    assert "下载录取通知书" in card(page, "电工扶贫班")
+    enrollment = db.session.scalars(select(Enrollment).where(Enrollment.application_id == apps["admitted"].id)).one()
+    assert enrollment.fee_waiver and enrollment.national_grant and enrollment.living_allowance
+
+
+def test_declining_gives_the_place_to_the_next_in_line(db, client, login, make_course, green_student, plain_student,
+                                                      apply, staff_of, make_user):
+    course = make_course(capacity=1, reserved_places=0)
+    staff = staff_of(course)
+    parent = make_user(Role.applicant)
+    mine = apply(plain_student(account=parent), course)
+    transition(staff, mine, S.admitted)
+    next_in_line = apply(plain_student(), course)
+    transition(staff, next_in_line, S.waitlisted)
+    login(parent)
+    client.post(f"/applications/{mine.id}/decline")
+    assert "已放弃这个名额，名额会让给候补的同学。" in client.get("/applications").text
+    db.session.expire_all()
+    assert db.session.get(Application, mine.id).status == S.declined
+    assert db.session.get(Application, next_in_line.id).status == S.admitted
+
+
+def test_withdrawing(db, client, login, family):
+    grandmother, apps = family
+    login(grandmother)
+    client.post(f"/applications/{apps['submitted'].id}/withdraw")
+    assert "已撤回报名。" in client.get("/applications").text
+    db.session.expire_all()
+    assert db.session.get(Application, apps["submitted"].id).status == S.withdrawn
+
+
+def test_an_action_the_state_does_not_allow_is_refused_with_a_message(db, client, login, family):
+    grandmother, apps = family
+    login(grandmother)
+    client.post(f"/applications/{apps['submitted'].id}/accept")
+    assert "这份报名现在是“已提交”，不能这样处理。" in client.get("/applications").text
+    db.session.expire_all()
+    assert db.session.get(Application, apps["submitted"].id).status == S.submitted
+    assert db.session.scalar(select(func.count()).select_from(Enrollment)
+                             .where(Enrollment.application_id == apps["submitted"].id)) == 0
+
+
+@pytest.mark.parametrize("action", ["accept", "decline", "withdraw"])
+def test_another_familys_application_is_not_found(db, client, login, make_user, family, action):
+    _, apps = family
+    login(make_user(Role.applicant))
+    assert client.post(f"/applications/{apps['admitted'].id}/{action}").status_code == 404
+    assert client.post(f"/applications/999999/{action}").status_code == 404
+    db.session.expire_all()
+    assert db.session.get(Application, apps["admitted"].id).status == S.admitted
+
+
+@pytest.mark.parametrize("role", [Role.staff, Role.finance, Role.admin])
+def test_the_page_and_actions_are_for_applicants(client, login, make_user, family, role):
+    _, apps = family
+    login(make_user(role))
+    assert client.get("/applications").status_code == 403
+    assert client.post(f"/applications/{apps['admitted'].id}/accept").status_code == 403
+
+
+def test_visitors_are_sent_to_log_in(client, family):
+    _, apps = family
+    for response in (client.get("/applications"), client.post(f"/applications/{apps['admitted'].id}/withdraw")):
+        assert response.status_code == 302 and "/login" in response.location
+
+
+# --- queries -------------------------------------------------------------------------------------
+
+def test_the_page_runs_a_fixed_number_of_queries(db, client, login, make_user, make_course, green_student,
+                                                plain_student, apply, staff_of):
+    parent = make_user(Role.applicant)
+    students = [green_student(account=parent), plain_student(account=parent)]
+    login(parent)
+
+    def add_applications(n: int):
+        for _ in range(n):
+            course = make_course(capacity=1, reserved_places=0)
+            staff = staff_of(course)
+            transition(staff, apply(plain_student(), course), S.admitted)
+            for student in students:
+                transition(staff, apply(student, course), S.waitlisted)
+            admitted = apply(green_student(account=parent), make_course())
+            transition(parent, admitted, S.accepted)
+
+    def queries() -> int:
+        db.session.expire_all()
+        with count_queries(db) as statements:
+            page = client.get("/applications").text
+        assert "候补第" in page and "下载录取通知书" in page
+        return len(statements)
+
+    add_applications(1)
+    few = queries()
+    add_applications(6)
+    assert queries() == few
+    assert few <= 6  # user, overdue offers, students, applications, timelines, waiting-list places

@@ -1,0 +1,276 @@
+"""Applying: the apply page, the green channel's immediate admission while reserved places last,
+eligibility checked again at application, one live application per student and course, and
+courses that are not taking applications."""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from portal.audit.models import AuditEntry
+from portal.auth.models import Role
+from portal.courses.models import CourseStatus
+from portal.enrollment.models import Application, ApplicationStatus
+from portal.enrollment.services import (
+    EnrollmentError,
+    NoPlaceLeft,
+    QueueFilters,
+    queue_page,
+    today,
+    transition,
+)
+from portal.families.models import Verification
+
+S = ApplicationStatus
+
+
+def count(db, model, *where) -> int:
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def places(db, course) -> tuple[int, int]:
+    db.session.refresh(course)
+    return course.seats_filled, course.reserved_filled
+
+
+# --- the green channel ---------------------------------------------------------------------------
+
+def test_a_registry_student_is_admitted_at_once_to_a_reserved_place(db, make_course, green_student, apply):
+    course = make_course(capacity=40, reserved_places=10, offer_days=5)
+    application = apply(green_student(), course)
+    assert application.status == S.admitted
+    assert application.green_channel and application.holds_reserved_place
+    assert application.offer_expires_on == today() + timedelta(days=5)
+    assert application.reason == "绿色通道：建档立卡家庭学生直接录取"
+    assert places(db, course) == (1, 1)
+    admitted = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.object_id == application.id, AuditEntry.action == "application.transition")).one()
+    assert admitted.actor_id is None  # the portal admitted them, not a person
+    assert admitted.after["status"] == "admitted"
+
+
+def test_green_applicants_beyond_the_reserved_places_wait_first_in_the_queue(db, make_course, green_student,
+                                                                             plain_student, apply, check_places):
+    course = make_course(capacity=10, reserved_places=2)
+    plain = apply(plain_student(), course)
+    green = [apply(green_student(), course) for _ in range(3)]
+    assert [a.status for a in green] == [S.admitted, S.admitted, S.submitted]
+    assert green[2].green_channel and not green[2].holds_reserved_place
+    assert plain.status == S.submitted and not plain.green_channel
+    assert places(db, course) == (2, 2)  # general places are staff's to give
+    check_places(course)
+    queue = queue_page(course.institution_id, QueueFilters(), 1, 20).rows
+    assert [a.id for a in queue] == [green[2].id, plain.id]  # green first, though later
+
+
+def test_a_course_without_reserved_places_admits_nobody_automatically(db, make_course, green_student, apply):
+    course = make_course(capacity=10, reserved_places=0)
+    application = apply(green_student(), course)
+    assert application.status == S.submitted and application.green_channel
+    assert places(db, course) == (0, 0)
+
+
+def test_a_proof_verified_student_is_in_the_green_channel(db, make_course, make_student, apply):
+    application = apply(make_student(verification=Verification.proof_verified), make_course())
+    assert application.green_channel and application.status == S.admitted
+
+
+@pytest.mark.parametrize("verification", [Verification.not_found, Verification.name_mismatch,
+                                          Verification.proof_rejected])
+def test_students_not_verified_apply_outside_the_green_channel(db, make_course, make_student, apply, verification):
+    application = apply(make_student(verification=verification), make_course())
+    assert not application.green_channel and application.status == S.submitted
+
+
+def test_eligibility_is_checked_again_when_applying(db, make_course, make_student, make_registry_person, id_number,
+                                                   apply):
+    course = make_course()
+    number = id_number()
+    listed_since = make_student(number=number, name="符小梅", verification=Verification.not_found)
+    make_registry_person("符小梅", number)  # the registry was imported after the profile was saved
+    assert apply(listed_since, course).green_channel
+
+    left_number = id_number()
+    person = make_registry_person("陈小军", left_number, in_registry=False, left_on=today() - timedelta(days=30))
+    left = make_student(number=left_number, name="陈小军", verification=Verification.registry_verified,
+                        registry_person_id=person.id)
+    application = apply(left, course)
+    assert not application.green_channel and application.status == S.submitted
+
+
+def test_a_non_green_applicant_never_takes_a_reserved_place(db, make_course, green_student, plain_student, apply,
+                                                            staff_of, check_places):
+    course = make_course(capacity=2, reserved_places=1)
+    staff = staff_of(course)
+    first, second = apply(plain_student(), course), apply(plain_student(), course)
+    transition(staff, first, S.admitted)
+    assert first.holds_reserved_place is False
+    with pytest.raises(NoPlaceLeft):
+        transition(staff, second, S.admitted)  # one place is left, but it is reserved
+    assert places(db, course) == (1, 0)
+    assert apply(green_student(), course).status == S.admitted  # the reserved place is still there
+    check_places(course)
+
+
+def test_staff_admit_a_green_applicant_to_a_general_place_when_the_reserved_ones_are_gone(
+        db, make_course, green_student, apply, staff_of, check_places):
+    course = make_course(capacity=3, reserved_places=1)
+    apply(green_student(), course)
+    waiting = apply(green_student(), course)
+    assert waiting.status == S.submitted
+    transition(staff_of(course), waiting, S.admitted)
+    assert waiting.holds_reserved_place is False
+    assert places(db, course) == (2, 1)
+    check_places(course)
+
+
+# --- one live application per student and course -------------------------------------------------
+
+def test_a_second_live_application_is_refused_and_nothing_is_written(db, make_course, plain_student, apply):
+    course, student = make_course(), plain_student(name="王小明")
+    apply(student, course)
+    applications, entries = count(db, Application), count(db, AuditEntry)
+    with pytest.raises(EnrollmentError) as twice:
+        apply(student, course)
+    assert twice.value.msgid == "%(name)s已经报名了这门课程，不用重复报名。"
+    assert str(twice.value) == "王小明已经报名了这门课程，不用重复报名。"
+    assert (count(db, Application), count(db, AuditEntry)) == (applications, entries)
+
+
+def test_after_withdrawing_the_student_may_apply_again(db, make_course, plain_student, apply):
+    course, student = make_course(), plain_student()
+    transition(None, apply(student, course), S.withdrawn)
+    assert apply(student, course).status == S.submitted
+
+
+def test_one_student_may_apply_to_several_courses(db, make_course, plain_student, apply):
+    student = plain_student()
+    apply(student, make_course())
+    apply(student, make_course())
+    assert count(db, Application, Application.student_id == student.id) == 2
+
+
+# --- courses not taking applications ------------------------------------------------------------
+
+@pytest.mark.parametrize("values", [
+    {"status": CourseStatus.closed},
+    {"status": CourseStatus.draft},
+    {"apply_opens": today() + timedelta(days=3)},
+    {"apply_opens": today() - timedelta(days=30), "apply_closes": today() - timedelta(days=1)},
+], ids=["closed", "draft", "not-yet-open", "window-passed"])
+def test_a_course_not_taking_applications_refuses_them(db, make_course, green_student, apply, values):
+    course = make_course(**values)
+    with pytest.raises(EnrollmentError) as refused:
+        apply(green_student(), course)
+    assert refused.value.msgid == "这门课程现在不接受报名。"
+    assert count(db, Application) == 0
+    assert places(db, course) == (0, 0)
+
+
+def test_the_last_day_of_the_window_still_takes_applications(db, make_course, plain_student, apply):
+    course = make_course(apply_closes=today())
+    assert apply(plain_student(), course).status == S.submitted
+
+
+# --- the apply page ------------------------------------------------------------------------------
+
+def test_the_course_page_links_to_applying(client, make_course):
+    course = make_course()
+    assert f'href="/courses/{course.id}/apply"' in client.get(f"/courses/{course.id}").text
+
+
+def test_the_apply_page_lists_the_family_and_applies_for_the_one_chosen(db, client, login, make_user, make_course,
+                                                                       green_student, plain_student):
+    grandmother = make_user(Role.applicant)
+    green, other = green_student(account=grandmother, name="黎小海"), plain_student(account=grandmother, name="黎小妹")
+    course = make_course()
+    login(grandmother)
+    page = client.get(f"/courses/{course.id}/apply").text
+    assert "黎小海（建档立卡已核验）" in page and "黎小妹（未在建档立卡名单中）" in page
+    assert page.count('type="radio"') == 2
+    response = client.post(f"/courses/{course.id}/apply", data={"student_id": str(green.id)})
+    assert response.status_code == 302 and response.location.endswith("/applications")
+    assert "黎小海已通过绿色通道直接录取！请在" in client.get("/applications").text
+    application = db.session.scalars(select(Application).where(Application.course_id == course.id)).one()
+    assert (application.student_id, application.status) == (green.id, S.admitted)
+    assert count(db, Application, Application.student_id == other.id) == 0
+    assert "已报名" in client.get(f"/courses/{course.id}/apply").text
+
+
+def test_a_plain_application_is_submitted_for_review(db, client, login, make_user, make_course, plain_student):
+    parent = make_user(Role.applicant)
+    student = plain_student(account=parent, name="王小明")
+    course = make_course()
+    login(parent)
+    client.post(f"/courses/{course.id}/apply", data={"student_id": str(student.id)})
+    assert "已为王小明提交报名，请等待学校审核。" in client.get("/applications").text
+
+
+def test_applying_twice_on_the_page_says_so_and_writes_nothing(db, client, login, make_user, make_course,
+                                                              plain_student, apply):
+    parent = make_user(Role.applicant)
+    student = plain_student(account=parent, name="王小明")
+    course = make_course()
+    apply(student, course)
+    login(parent)
+    applications = count(db, Application)
+    response = client.post(f"/courses/{course.id}/apply", data={"student_id": str(student.id)})
+    assert response.status_code == 200
+    assert "王小明已经报名了这门课程，不用重复报名。" in response.text
+    assert count(db, Application) == applications
+
+
+def test_a_family_without_students_is_sent_to_add_one(client, login, make_user, make_course):
+    login(make_user(Role.applicant))
+    page = client.get(f"/courses/{make_course().id}/apply").text
+    assert "请先登记要报名的学生" in page and 'href="/family/students/new"' in page
+    assert 'type="radio"' not in page
+
+
+def test_choosing_nobody_or_someone_elses_student_is_refused(db, client, login, make_user, make_course,
+                                                            plain_student):
+    parent = make_user(Role.applicant)
+    plain_student(account=parent)
+    stranger = plain_student()
+    course = make_course()
+    login(parent)
+    for data in ({}, {"student_id": str(stranger.id)}, {"student_id": "abc"}):
+        response = client.post(f"/courses/{course.id}/apply", data=data)
+        assert response.status_code == 200
+        assert "请按提示修改标出的内容后再提交。" in response.text
+    assert count(db, Application) == 0
+
+
+@pytest.mark.parametrize("values, message", [
+    ({"status": CourseStatus.closed}, "这门课程的报名已经结束。"),
+    ({"apply_opens": today() + timedelta(days=3)}, "开始报名，现在还不能报名。"),
+])
+def test_the_apply_page_of_a_course_not_taking_applications(db, client, login, make_user, make_course, plain_student,
+                                                            values, message):
+    parent = make_user(Role.applicant)
+    student = plain_student(account=parent)
+    course = make_course(**values)
+    login(parent)
+    assert message in client.get(f"/courses/{course.id}/apply").text
+    response = client.post(f"/courses/{course.id}/apply", data={"student_id": str(student.id)})
+    assert "这门课程现在不接受报名。" in response.text
+    assert count(db, Application) == 0
+
+
+def test_a_draft_or_missing_course_has_no_apply_page(client, login, make_user, make_course):
+    login(make_user(Role.applicant))
+    assert client.get(f"/courses/{make_course(status=CourseStatus.draft).id}/apply").status_code == 404
+    assert client.get("/courses/999999/apply").status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.staff, Role.finance, Role.admin])
+def test_only_applicants_apply(client, login, make_user, make_course, role):
+    course = make_course()
+    login(make_user(role))
+    assert client.get(f"/courses/{course.id}/apply").status_code == 403
+    assert client.post(f"/courses/{course.id}/apply", data={"student_id": "1"}).status_code == 403
+
+
+def test_visitors_are_sent_to_log_in_first(client, make_course):
+    course = make_course()
+    response = client.get(f"/courses/{course.id}/apply")
+    assert response.status_code == 302 and "/login" in response.location

@@ -1,0 +1,291 @@
+"""Staff's review queue: their institution's applications only, filters, order (green channel first,
+then earliest), paging; the detail page with the evidence; decisions one by one and in bulk."""
+import re
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import event, func, select
+
+from portal.audit.models import AuditEntry
+from portal.auth.models import Role
+from portal.common.idnumbers import mask, vault
+from portal.enrollment.models import Application, ApplicationStatus
+from portal.enrollment.services import today, transition
+from portal.families.models import DocumentKind, ProofDocument, Student, Verification
+from portal.notifications.models import Notification
+
+S = ApplicationStatus
+
+
+@contextmanager
+def count_queries(db):
+    statements: list[str] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+
+
+def names_in_queue(page: str) -> list[str]:
+    return re.findall(r'<th scope="row"><a href="/manage/applications/\d+">(.*?)</a></th>', page)
+
+
+def status_of(db, application) -> S:
+    db.session.expire_all()
+    return db.session.get(Application, application.id).status
+
+
+@pytest.fixture
+def school(db, make_institution, make_course, make_user, green_student, plain_student, apply):
+    """An institution with two courses and applications in several states, one staff member, and
+    another institution with an application of its own."""
+    institution = make_institution(name="海南省技师学院")
+    electric = make_course(institution=institution, title="电工扶贫班", capacity=10, reserved_places=1)
+    welding = make_course(institution=institution, title="焊工班", capacity=10, reserved_places=0)
+    staff = make_user(Role.staff, institution_id=institution.id)
+    start = datetime.now(UTC) - timedelta(hours=5)
+    apps = {}
+    for i, (name, make, course) in enumerate([("甲", plain_student, electric), ("乙", green_student, welding),
+                                              ("丙", plain_student, welding), ("丁", green_student, electric),
+                                              ("戊", green_student, electric)]):
+        apps[name] = apply(make(name=name), course)
+        apps[name].submitted_at = start + timedelta(hours=i)
+    db.session.flush()
+    transition(staff, apps["丙"], S.under_review)
+    elsewhere = make_course(title="别校课程")
+    apps["外"] = apply(plain_student(name="外校"), elsewhere)
+    return staff, electric, welding, apps
+
+
+def test_the_queue_shows_what_needs_a_decision_green_first_then_earliest(client, login, school):
+    staff, _, _, apps = school
+    assert apps["丁"].status == S.admitted  # took the one reserved place at once
+    login(staff)
+    page = client.get("/manage/applications").text
+    assert names_in_queue(page) == ["乙", "戊", "甲", "丙"]
+    assert "外校" not in page and "共 4 份报名" in page
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"status": "all"}, ["乙", "丁", "戊", "甲", "丙"]),
+    ({"status": "admitted"}, ["丁"]),
+    ({"status": "under_review"}, ["丙"]),
+    ({"green": "yes"}, ["乙", "戊"]),
+    ({"green": "no"}, ["甲", "丙"]),
+    ({"verification": "registry_verified"}, ["乙", "戊"]),
+    ({"verification": "not_found"}, ["甲", "丙"]),
+    ({"verification": "proof_verified"}, []),
+    ({"status": "nonsense", "green": "maybe", "verification": "x"}, ["乙", "戊", "甲", "丙"]),  # stale link
+])
+def test_the_queue_filters(client, login, school, params, expected):
+    staff, _, _, _ = school
+    login(staff)
+    assert names_in_queue(client.get("/manage/applications", query_string=params).text) == expected
+
+
+def test_the_queue_filters_by_course_and_ignores_another_institutions_course(db, client, login, school):
+    staff, electric, welding, apps = school
+    login(staff)
+    assert names_in_queue(client.get("/manage/applications", query_string={"course": welding.id}).text) == ["乙", "丙"]
+    other = db.session.get(Application, apps["外"].id).course_id
+    assert names_in_queue(client.get("/manage/applications", query_string={"course": other}).text) == [
+        "乙", "戊", "甲", "丙"]
+    page = client.get("/manage/applications").text
+    assert "别校课程" not in page and f'<option value="{electric.id}">电工扶贫班</option>' in page
+
+
+def test_the_queue_pages(db, client, login, make_course, plain_student, apply, staff_of, monkeypatch):
+    monkeypatch.setattr("portal.enrollment.views.QUEUE_PAGE_SIZE", 2)
+    course = make_course()
+    for i in range(5):
+        apply(plain_student(name=f"学生{i}"), course)
+    login(staff_of(course))
+    first = client.get("/manage/applications").text
+    assert names_in_queue(first) == ["学生0", "学生1"] and "第 1 / 3 页" in first
+    assert names_in_queue(client.get("/manage/applications?page=3").text) == ["学生4"]
+    assert names_in_queue(client.get("/manage/applications?page=99").text) == []
+
+
+def test_the_queue_runs_a_fixed_number_of_queries(db, client, login, make_course, green_student, plain_student,
+                                                  apply, staff_of):
+    course = make_course(reserved_places=0)
+    login(staff_of(course))
+
+    def queries() -> int:
+        db.session.expire_all()
+        with count_queries(db) as statements:
+            page = client.get("/manage/applications?status=all").text
+        assert names_in_queue(page)
+        return len(statements)
+
+    for _ in range(2):
+        apply(green_student(), course), apply(plain_student(), course)
+    few = queries()
+    for _ in range(20):
+        apply(green_student(), course), apply(plain_student(), course)
+    assert queries() == few
+    assert few <= 6  # user, overdue offers, courses, count, page (and the user's institution)
+
+
+# --- the detail page -----------------------------------------------------------------------------
+
+def test_the_detail_page_shows_student_evidence_timeline_and_decisions(db, client, login, school):
+    staff, _, _, apps = school
+    login(staff)
+    page = client.get(f"/manage/applications/{apps['乙'].id}").text
+    student = db.session.get(Student, apps["乙"].student_id)
+    number = vault().decrypt(student.id_cipher)
+    assert mask(number) in page and number not in page
+    assert "焊工班" in page and "建档立卡已核验" in page
+    assert "4601070010001" in page  # the household number from the registry listing
+    assert "已提交" in page
+    buttons = re.findall(r'<button type="submit" name="decision" value="(\w+)"[^>]*>(.*?)</button>', page)
+    assert buttons == [("admitted", "录取"), ("waitlisted", "列入候补"), ("rejected", "不录取"),
+                       ("under_review", "标记为审核中")]
+
+
+def test_an_admitted_application_waits_for_the_family(client, login, school):
+    staff, _, _, apps = school
+    login(staff)
+    page = client.get(f"/manage/applications/{apps['丁'].id}").text
+    assert "已录取，等待申请人在" in page and 'name="decision"' not in page
+
+
+def test_another_institutions_application_is_not_found(client, login, school):
+    staff, _, _, apps = school
+    login(staff)
+    assert client.get(f"/manage/applications/{apps['外'].id}").status_code == 404
+    assert client.post(f"/manage/applications/{apps['外'].id}/decision",
+                       data={"decision": "admitted"}).status_code == 404
+    assert client.get("/manage/applications/999999").status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.applicant, Role.finance, Role.admin])
+def test_the_queue_is_for_staff(client, login, make_user, school, role):
+    _, _, _, apps = school
+    login(make_user(role))
+    assert client.get("/manage/applications").status_code == 403
+    assert client.get(f"/manage/applications/{apps['甲'].id}").status_code == 403
+    assert client.post("/manage/applications/bulk", data={"application_ids": str(apps["甲"].id),
+                                                          "decision": "admitted"}).status_code == 403
+
+
+# --- decisions -----------------------------------------------------------------------------------
+
+def test_admitting_one(db, client, login, school):
+    staff, _, _, apps = school
+    login(staff)
+    response = client.post(f"/manage/applications/{apps['甲'].id}/decision", data={"decision": "admitted"})
+    assert response.status_code == 302 and response.location.endswith("/manage/applications")
+    assert "已处理甲的报名：已录取。" in client.get("/manage/applications").text
+    assert status_of(db, apps["甲"]) == S.admitted
+
+
+def test_rejecting_needs_a_reason_which_the_family_is_told(db, client, login, school):
+    staff, _, _, apps = school
+    login(staff)
+    entries = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    url = f"/manage/applications/{apps['甲'].id}/decision"
+    response = client.post(url, data={"decision": "rejected", "reason": " "})
+    assert response.status_code == 200 and "不录取时请写明理由。" in response.text
+    assert status_of(db, apps["甲"]) == S.submitted
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries
+    client.post(url, data={"decision": "rejected", "reason": "年龄不符合要求"})
+    assert status_of(db, apps["甲"]) == S.rejected
+    notification = db.session.scalars(select(Notification).order_by(Notification.id.desc()).limit(1)).one()
+    assert notification.params["reason"] == "年龄不符合要求"
+
+
+def test_admitting_when_full_says_so_and_changes_nothing(db, client, login, make_course, plain_student, apply,
+                                                         staff_of):
+    course = make_course(capacity=1, reserved_places=0)
+    staff = staff_of(course)
+    transition(staff, apply(plain_student(), course), S.admitted)
+    waiting = apply(plain_student(), course)
+    login(staff)
+    response = client.post(f"/manage/applications/{waiting.id}/decision", data={"decision": "admitted"})
+    assert response.location.endswith(f"/manage/applications/{waiting.id}")
+    assert "名额已满，可以列入候补。" in client.get(f"/manage/applications/{waiting.id}").text
+    assert status_of(db, waiting) == S.submitted
+
+
+def test_an_unknown_decision_is_refused(db, client, login, school):
+    staff, _, _, apps = school
+    login(staff)
+    for decision in ("accepted", "lapsed", ""):
+        response = client.post(f"/manage/applications/{apps['甲'].id}/decision", data={"decision": decision})
+        assert response.status_code == 200 and "请按提示修改标出的内容后再提交。" in response.text
+    assert status_of(db, apps["甲"]) == S.submitted
+
+
+def test_staff_see_the_proof_of_a_student_outside_the_registry(db, client, login, make_course, make_student, apply,
+                                                              staff_of):
+    course = make_course()
+    student = make_student(name="符小梅", verification=Verification.not_found)
+    db.session.add(ProofDocument(student_id=student.id, kind=DocumentKind.poverty_certificate, filename="证明.pdf",
+                                 content_type="application/pdf", size=10, sha256="0" * 64, data=b"%PDF-1.4 %%EOF",
+                                 uploaded_by_id=student.account_id))
+    application = apply(student, course)
+    login(staff_of(course))
+    page = client.get(f"/manage/applications/{application.id}").text
+    assert "贫困证明：证明.pdf" in page and "未在建档立卡名单中" in page
+
+
+# --- bulk ----------------------------------------------------------------------------------------
+
+def test_bulk_admitting_reports_what_succeeded_and_what_did_not(db, client, login, make_course, plain_student,
+                                                                apply, staff_of, school):
+    course = make_course(title="小班", capacity=2, reserved_places=0)
+    staff = staff_of(course)
+    applications = [apply(plain_student(name=name), course) for name in ("一", "二", "三")]
+    _, _, _, other_school = school
+    login(staff)
+    ids = [a.id for a in applications] + [other_school["甲"].id]
+    response = client.post("/manage/applications/bulk", data={
+        "application_ids": [str(i) for i in ids], "decision": "admitted",
+        "next": f"/manage/applications?course={course.id}"})
+    assert response.location.endswith(f"/manage/applications?course={course.id}")
+    page = client.get("/manage/applications?status=all").text
+    assert "已处理2份报名：已录取。" in page
+    assert "2份没有处理：三（小班）：名额已满，可以列入候补。；报名" in page
+    assert f"报名{other_school['甲'].id}：找不到这份报名。" in page
+    assert [status_of(db, a) for a in applications] == [S.admitted, S.admitted, S.submitted]
+    assert status_of(db, other_school["甲"]) == S.submitted  # another institution's: untouched
+
+
+def test_bulk_waitlisting_and_rejecting(db, client, login, school):
+    staff, _, _, apps = school
+    login(staff)
+    client.post("/manage/applications/bulk", data={"application_ids": [str(apps["甲"].id), str(apps["丙"].id)],
+                                                   "decision": "waitlisted"})
+    assert (status_of(db, apps["甲"]), status_of(db, apps["丙"])) == (S.waitlisted, S.waitlisted)
+    client.post("/manage/applications/bulk", data={"application_ids": [str(apps["甲"].id)], "decision": "rejected"})
+    assert "不录取时请写明理由。" in client.get("/manage/applications").text
+    assert status_of(db, apps["甲"]) == S.waitlisted
+    client.post("/manage/applications/bulk", data={"application_ids": [str(apps["甲"].id)], "decision": "rejected",
+                                                   "reason": "名额已满"})
+    assert status_of(db, apps["甲"]) == S.rejected
+
+
+def test_bulk_with_nothing_ticked_says_so(client, login, school):
+    staff, _, _, _ = school
+    login(staff)
+    response = client.post("/manage/applications/bulk", data={"decision": "admitted", "next": "https://evil.test/"})
+    assert response.location.endswith("/manage/applications")
+    assert "请先勾选要处理的报名。" in client.get("/manage/applications").text
+
+
+def test_the_queue_lapses_overdue_offers_of_the_institution(db, client, login, school):
+    staff, _, _, apps = school
+    apps["丁"].offer_expires_on = today() - timedelta(days=1)
+    db.session.flush()
+    login(staff)
+    assert names_in_queue(client.get("/manage/applications?status=lapsed").text) == ["丁"]
+    assert status_of(db, apps["戊"]) == S.submitted  # a freed place goes only to the waiting list
