@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 DEB_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium poppler-utils wrk
 
-.PHONY: run test setup system-packages translations bench-catalog
+.PHONY: run test setup system-packages translations bench-catalog bench-registry
 
 run: setup
 	$(FLASK) db upgrade
@@ -40,3 +40,7 @@ translations: $(VENV)/.installed
 
 bench-catalog: setup
 	$(BIN)/python bench/catalog.py
+
+# Needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust auth); makes and drops its own database.
+bench-registry: setup
+	$(BIN)/python bench/registry_import.py

@@ -1,5 +1,6 @@
 """`flask portal …` commands. Thin: they call services and commit."""
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import click
@@ -61,6 +62,52 @@ def worker() -> None:
 
     click.echo("running background jobs; Ctrl-C stops")
     run_worker(current_app.extensions["jobs"]["huey"])
+
+
+offers_cli = click.Group("offers", help="Admission offers.")
+portal_cli.add_command(offers_cli)
+
+
+@offers_cli.command("lapse")
+def lapse_offers() -> None:
+    """Lapse offers not accepted in time, and give their places to the waiting lists (run daily)."""
+    from portal.enrollment.services import lapse_overdue
+    from portal.families.services import today
+
+    lapsed = lapse_overdue(today())
+    db.session.commit()
+    click.echo(f"{lapsed} offers lapsed")
+
+
+@portal_cli.group("registry")
+def registry_cli() -> None:
+    """The 建档立卡 poverty registry."""
+
+
+@registry_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--partial", is_flag=True, help="Not a full list: people it does not list are not marked as left.")
+def import_registry(file: Path, partial: bool) -> None:
+    """Import a registry file (XLSX, or CSV in UTF-8 or GBK) and print what it changed.
+
+    Messages are printed as their msgids, which are the Simplified Chinese text.
+    """
+    from portal.registry.services import create_import, rejections_page, run_import
+
+    with file.open("rb") as source:
+        batch = create_import(None, file.name, source, full=not partial, keep_file=False)
+        db.session.commit()
+        batch = run_import(batch.id, source)
+    db.session.commit()
+    if not batch.error:
+        click.echo(f"import {batch.id}: {batch.added} added, {batch.updated} updated, {batch.unchanged} unchanged, "
+                   f"{batch.left} left, {batch.rejected} rejected")
+    for rejection in rejections_page(batch, 1, 10):
+        click.echo(f"  row {rejection.row_no}: {rejection.reason % rejection.values['params']}")
+    if batch.rejected > 10:
+        click.echo(f"  … and {batch.rejected - 10} more rows: see /admin/registry/imports/{batch.id}")
+    if batch.error:
+        raise click.ClickException(f"import {batch.id} failed: {batch.error}")
 
 
 def init_app(app: Flask) -> None:

@@ -1,26 +1,35 @@
-"""Demo data: the regions, institutions, courses and one account per role a first look at the portal needs.
+"""Demo data: the regions, institutions, courses, one account per role and a small poverty registry
+that a first look at the portal needs.
 
 Everything except the first admin goes through the domain services, so the demo obeys the same
 validation and leaves the same audit trail as data entered through the portal. The loader
-flushes; the caller commits.
+flushes and the caller commits, except that the registry import (which runs on a connection of
+its own) commits what came before it.
 """
+import csv
+import io
 import random
 from collections import Counter
 from datetime import date, timedelta
 from typing import NamedTuple
 
 from sqlalchemy import select
-from stdnum.cn import uscc
+from stdnum.cn import ric, uscc
 
 from portal.audit.services import record
 from portal.auth.models import Role, User
 from portal.auth.services import AccountError, create_user, hash_password, normalize_login, password_problem
 from portal.common.regions import load_regions
-from portal.courses.models import CourseKind, CourseLevel, CourseMode, CourseStatus
+from portal.courses.models import Course, CourseKind, CourseLevel, CourseMode, CourseStatus
 from portal.courses.services import change_status, create_course
 from portal.db import db
+from portal.enrollment.services import submit_application
+from portal.families.models import Relation
+from portal.families.services import create_student
 from portal.institutions.models import Institution, InstitutionKind
 from portal.institutions.services import create_institution
+from portal.registry.models import ImportStatus, RegistryImport
+from portal.registry.services import create_import, run_import
 
 PROVINCES = ("46", "44")  # 海南, 广东
 DEMO_PASSWORD = "Demo2026!"
@@ -310,6 +319,64 @@ HOW_TO_APPLY = {
 }
 
 
+class Listed(NamedTuple):
+    """A person on the demo registry: household, relation to its head, name, birth date, sex."""
+    household: str
+    relation: str
+    name: str
+    born: date
+    female: bool
+
+
+# The poverty office's list for a few Hainan villages. 王桂英 (the demo applicant) heads the first
+# household; her grandson 黄明轩 is already on her account, her granddaughter 黄小雨 is left for a
+# visitor to add (README). The 符 household is for the grandmother browser journey.
+REGISTRY_VILLAGES = {
+    "4690300010023": ("469030", "琼中黎族苗族自治县", "湾岭镇", "大墩村", "已脱贫"),
+    "4690300010031": ("469030", "琼中黎族苗族自治县", "湾岭镇", "大墩村", "监测对象"),
+    "4690250020007": ("469025", "白沙黎族自治县", "牙叉镇", "对俄村", "已脱贫"),
+    "4690290030012": ("469029", "保亭黎族苗族自治县", "什玲镇", "八村", "未脱贫"),
+    "4690010040005": ("469001", "五指山市", "毛阳镇", "毛贵村", "返贫"),
+}
+REGISTRY = [
+    Listed("4690300010023", "户主", "王桂英", date(1958, 4, 2), True),
+    Listed("4690300010023", "之孙子", "黄明轩", date(2008, 3, 12), False),
+    Listed("4690300010023", "之孙女", "黄小雨", date(2010, 7, 21), True),
+    Listed("4690300010031", "户主", "符玉兰", date(1961, 9, 30), True),
+    Listed("4690300010031", "之孙子", "符志强", date(2009, 1, 8), False),
+    Listed("4690250020007", "户主", "王文光", date(1975, 11, 3), False),
+    Listed("4690250020007", "配偶", "吉亚妹", date(1978, 2, 14), True),
+    Listed("4690250020007", "之子", "王海生", date(2007, 6, 1), False),
+    Listed("4690290030012", "户主", "黄秀英", date(1980, 5, 20), True),
+    Listed("4690290030012", "之女", "黄丽娜", date(2008, 10, 9), True),
+    Listed("4690010040005", "户主", "陈国强", date(1972, 8, 16), False),
+    Listed("4690010040005", "之子", "陈家宝", date(2009, 12, 25), False),
+]
+REGISTRY_HEADER = ["姓名", "身份证号", "户编号", "与户主关系", "行政区划代码", "县", "乡镇", "村", "识别年度", "脱贫状态",
+                   "是否低保", "联系电话"]
+DEMO_GRANDSON = "黄明轩"  # on 王桂英's account, applied to a 扶贫班 through the green channel
+
+
+def registry_id_number(person: Listed) -> str:
+    """The person's ID number: county, birth date, a serial whose last digit gives the sex, check digit."""
+    region = REGISTRY_VILLAGES[person.household][0]
+    serial = 20 + 2 * REGISTRY.index(person) + (0 if person.female else 1)
+    body = f"{region}{person.born:%Y%m%d}{serial:03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def registry_csv() -> bytes:
+    """The demo registry as the poverty office sends it: a GBK-encoded CSV."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(REGISTRY_HEADER)
+    for person in REGISTRY:
+        region, county, township, village, status = REGISTRY_VILLAGES[person.household]
+        writer.writerow([person.name, registry_id_number(person), person.household, person.relation, region, county,
+                         township, village, 2016, status, "否", ""])
+    return out.getvalue().encode("gbk")
+
+
 def load_demo(today: date) -> dict:
     """Fill an empty database with the demo; return how many of each thing it made."""
     if db.session.scalar(select(User.id).limit(1)) or db.session.scalar(select(Institution.id).limit(1)):
@@ -325,13 +392,45 @@ def load_demo(today: date) -> dict:
             for target in STATUS_PATH[offer.state]:
                 change_status(admin, course, target)
             statuses[course.status] += 1
+    accounts = {}
     for account in DEMO_ACCOUNTS[1:]:
         staff_of = STAFF_INSTITUTIONS.get(account.login)
-        create_user(admin, name=account.name, login=account.login, password=account.password, role=account.role,
-                    institution_id=institutions[staff_of].id if staff_of else None,
-                    region_code=FINANCE_REGIONS.get(account.login))
+        accounts[account.login] = create_user(
+            admin, name=account.name, login=account.login, password=account.password, role=account.role,
+            institution_id=institutions[staff_of].id if staff_of else None,
+            region_code=FINANCE_REGIONS.get(account.login))
+    registry = _import_registry(admin)
+    _grandson_applies(accounts[DEMO_ACCOUNTS[1].login], institutions["海南省技师学院"], today)
     return {"regions": regions, "institutions": len(institutions), "courses": statuses.total(),
-            "published": statuses[CourseStatus.published], "accounts": len(DEMO_ACCOUNTS)}
+            "published": statuses[CourseStatus.published], "accounts": len(DEMO_ACCOUNTS),
+            "registry people": registry.added}
+
+
+def _import_registry(admin: User) -> RegistryImport:
+    """Import the demo registry through the portal's own importer.
+
+    The importer works on a connection of its own, so it commits what the demo made before it.
+    """
+    data = registry_csv()
+    batch = create_import(admin, "建档立卡名单（演示）.csv", io.BytesIO(data), full=True, keep_file=False)
+    batch = run_import(batch.id, io.BytesIO(data))
+    if batch.status != ImportStatus.done or batch.rejected:
+        raise RuntimeError(f"the demo registry did not import cleanly: {batch.error or batch.rejected}")
+    return batch
+
+
+def _grandson_applies(grandmother: User, college: Institution, today: date) -> None:
+    """王桂英 has added her grandson, who is in the registry, and applied to a 扶贫班 with reserved places."""
+    [grandson] = [p for p in REGISTRY if p.name == DEMO_GRANDSON]
+    student = create_student(grandmother, id_number=registry_id_number(grandson), name=grandson.name,
+                             relation=Relation.grandchild, region_code=REGISTRY_VILLAGES[grandson.household][0],
+                             school="琼中县湾岭中学", phone="")
+    course = db.session.scalars(
+        select(Course).where(Course.institution_id == college.id, Course.kind == CourseKind.poverty_class,
+                             Course.status == CourseStatus.published, Course.reserved_places > 0,
+                             Course.apply_opens <= today, Course.apply_closes >= today)
+        .order_by(Course.start_date)).first()
+    submit_application(grandmother, student, course, today)
 
 
 def _first_admin(account: DemoAccount) -> User:

@@ -7,6 +7,7 @@ ship a view whose access nobody decided.
 Write routes are sent a *valid* form, so a refused role is refused for who it is, not for what
 it typed; each such row has a check that the write happened for the allowed roles only.
 """
+import io
 from dataclasses import dataclass
 from datetime import date, timedelta
 from types import SimpleNamespace
@@ -14,12 +15,22 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 import pytest
+from PIL import Image
 from sqlalchemy import func, select
 from stdnum.cn import uscc
 
+from portal.audit.models import AuditEntry
 from portal.auth.models import Role, User
 from portal.courses.models import Course, CourseStatus
+from portal.enrollment.models import Application, ApplicationStatus, Enrollment
+from portal.enrollment.notices import issue_notice
+from portal.enrollment.services import submit_application, transition
+from portal.families.models import ProofDocument, Student, Verification
+from portal.families.services import add_document
+from portal.families.services import today as families_today
 from portal.institutions.models import Institution
+from portal.notifications.models import Notification
+from portal.registry.models import RegistryImport, RegistryPerson
 
 ROLES = ("anonymous", "applicant", "own_staff", "other_staff", "finance", "admin")
 LOGGED_IN = ROLES[1:]
@@ -52,6 +63,16 @@ def admin_only(admin=200) -> dict:
             "finance": 403, "admin": admin}
 
 
+def applicant_only(owner=200, anonymous=LOGIN) -> dict:
+    """A family's own pages: staff, finance and admin are refused."""
+    return {"anonymous": anonymous, "applicant": owner, "own_staff": 403, "other_staff": 403,
+            "finance": 403, "admin": 403}
+
+
+def signed_in(expected) -> dict:
+    return members(expected, anonymous=LOGIN)
+
+
 # Valid form submissions -------------------------------------------------------------------------
 
 def course_form(title: str) -> dict:
@@ -66,6 +87,21 @@ def institution_form(name: str, code: str = "") -> dict:
     body = "52460100MJ9999999"
     return {"name": name, "uscc": code or body + uscc.calc_check_digit(body), "kind": "technical_college",
             "region_code": "460100"}
+
+
+def student_form(name: str, number: str) -> dict:
+    return {"name": name, "id_number": number, "relation": "grandchild", "region_code": "460107"}
+
+
+def png_upload(colour: str = "black") -> dict:
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 8), colour).save(buffer, "PNG")
+    return {"kind": "poverty_certificate", "file": (io.BytesIO(buffer.getvalue()), "证明.png")}
+
+
+def registry_upload(number: str) -> dict:
+    csv = f"姓名,身份证号,户编号\n符新来,{number},4690300019999\n".encode("gbk")
+    return {"upload-file": (io.BytesIO(csv), "名单.csv")}
 
 
 # What must (not) have changed afterwards ---------------------------------------------------------
@@ -91,6 +127,43 @@ def logged_out_afterwards(world, role) -> None:
     """After logging out, a members-only page sends the visitor to the login page."""
     follow_up = world.client.get("/admin/accounts")
     assert follow_up.status_code == 302 and urlsplit(follow_up.location).path == "/login"
+
+
+def application_status_for(owner_status, others_status):
+    """A check: the world's application is in `owner_status` after its owner acted, else unchanged."""
+    def check(world, role):
+        world.db.session.expire_all()
+        expected = owner_status if role == "applicant" else others_status
+        assert world.db.session.get(Application, world.application.id).status == expected
+    return check
+
+
+def decided_only_by_own_staff(world, role) -> None:
+    world.db.session.expire_all()
+    expected = ApplicationStatus.waitlisted if role == "own_staff" else ApplicationStatus.submitted
+    assert world.db.session.get(Application, world.pending.id).status == expected
+
+
+def verified_only_by_own_staff(world, role) -> None:
+    world.db.session.expire_all()
+    expected = Verification.proof_verified if role == "own_staff" else Verification.not_found
+    assert world.db.session.get(Student, world.student.id).verification == expected
+
+
+def read_only_by_their_reader(world, role) -> None:
+    """Marking read touches the caller's own notifications: the applicant's stays unread for others."""
+    world.db.session.expire_all()
+    unread = world.db.session.get(Notification, world.notification.id).read_at is None
+    assert unread == (role != "applicant")
+
+
+def revealed_only_to_admin(world, role) -> None:
+    assert count(world, AuditEntry, AuditEntry.action == "registry_person.reveal_id") == (role == "admin")
+
+
+def newest_import(world) -> str:
+    world.db.session.expire_all()
+    return redirect_to(f"/admin/registry/imports/{world.db.session.scalar(select(func.max(RegistryImport.id)))}")
 
 
 @dataclass(frozen=True)
@@ -165,24 +238,133 @@ MATRIX = [
          lambda w: f"/admin/institutions/{w.own.id}/edit", admin_only(admin=redirect_to("/admin/institutions")),
          data=lambda w: institution_form("改名技工学校", code=w.own.uscc),
          check=written_only_for("admin", model=Institution, where=lambda w: Institution.name == "改名技工学校")),
+
+    # families: student profiles, proof documents, staff verification
+    Case("GET", "/family", lambda w: "/family", applicant_only()),
+    Case("GET", "/family/students/new", lambda w: "/family/students/new", applicant_only()),
+    Case("POST", "/family/students/new", lambda w: "/family/students/new", applicant_only(owner=redirect_to("/family")),
+         data=lambda w: student_form("新加的孙子", w.spare_id),
+         check=written_only_for("applicant", model=Student, where=lambda w: Student.name == "新加的孙子")),
+    Case("GET", "/family/students/<int:student_id>", lambda w: f"/family/students/{w.student.id}", applicant_only()),
+    Case("GET", "/family/students/<int:student_id>", lambda w: f"/family/students/{w.strangers_student.id}",
+         applicant_only(owner=404), note="another family's"),
+    Case("GET", "/family/students/<int:student_id>/edit", lambda w: f"/family/students/{w.student.id}/edit",
+         applicant_only()),
+    Case("POST", "/family/students/<int:student_id>/edit", lambda w: f"/family/students/{w.strangers_student.id}/edit",
+         applicant_only(owner=404), data=lambda w: student_form("改名的学生", ""),
+         check=written_only_for(model=Student, where=lambda w: Student.name == "改名的学生"),
+         note="another family's"),
+    Case("POST", "/family/students/<int:student_id>/edit", lambda w: f"/family/students/{w.sibling.id}/edit",
+         applicant_only(owner=redirect_to("/family")), data=lambda w: student_form("改名的学生", ""),
+         check=written_only_for("applicant", model=Student, where=lambda w: Student.name == "改名的学生")),
+    Case("POST", "/family/students/<int:student_id>/documents",
+         lambda w: f"/family/students/{w.student.id}/documents",
+         applicant_only(owner=redirect_to("/family/students/{student.id}")), data=lambda w: png_upload(),
+         check=written_only_for("applicant", model=ProofDocument,
+                                where=lambda w: ProofDocument.filename.like("证明%"))),
+    Case("GET", "/documents/<int:document_id>", lambda w: f"/documents/{w.document.id}",
+         {"anonymous": LOGIN, "applicant": 200, "own_staff": 200, "other_staff": 404, "finance": 404, "admin": 200}),
+    Case("POST", "/manage/students/<int:student_id>/verification",
+         lambda w: f"/manage/students/{w.student.id}/verification",
+         staff_only(own=redirect_to("/manage/applications"), other=404),
+         data=lambda w: {"decision": "accept", "reason": "贫困证明盖有乡镇公章"}, check=verified_only_by_own_staff),
+
+    # enrollment: applying, the family's applications, staff review
+    Case("GET", "/courses/<int:course_id>/apply", lambda w: f"/courses/{w.published.id}/apply", applicant_only()),
+    Case("POST", "/courses/<int:course_id>/apply", lambda w: f"/courses/{w.published.id}/apply",
+         applicant_only(owner=redirect_to("/applications")), data=lambda w: {"student_id": str(w.sibling.id)},
+         check=written_only_for("applicant", model=Application, where=lambda w: Application.student_id == w.sibling.id)),
+    Case("GET", "/applications", lambda w: "/applications", applicant_only()),
+    Case("POST", "/applications/<int:application_id>/accept", lambda w: f"/applications/{w.application.id}/accept",
+         applicant_only(owner=redirect_to("/applications")),
+         check=application_status_for(ApplicationStatus.accepted, ApplicationStatus.admitted)),
+    Case("POST", "/applications/<int:application_id>/decline", lambda w: f"/applications/{w.application.id}/decline",
+         applicant_only(owner=redirect_to("/applications")),
+         check=application_status_for(ApplicationStatus.declined, ApplicationStatus.admitted)),
+    Case("POST", "/applications/<int:application_id>/withdraw",
+         lambda w: f"/applications/{w.application.id}/withdraw", applicant_only(owner=redirect_to("/applications")),
+         check=application_status_for(ApplicationStatus.withdrawn, ApplicationStatus.admitted)),
+    Case("POST", "/applications/<int:application_id>/withdraw",
+         lambda w: f"/applications/{w.strangers_application.id}/withdraw", applicant_only(owner=404),
+         note="another family's"),
+    Case("GET", "/manage/applications", lambda w: "/manage/applications", staff_only()),
+    Case("GET", "/manage/applications/<int:application_id>", lambda w: f"/manage/applications/{w.pending.id}",
+         staff_only(other=404)),
+    Case("POST", "/manage/applications/<int:application_id>/decision",
+         lambda w: f"/manage/applications/{w.pending.id}/decision",
+         staff_only(own=redirect_to("/manage/applications"), other=404),
+         data=lambda w: {"decision": "waitlisted", "reason": ""}, check=decided_only_by_own_staff),
+    Case("POST", "/manage/applications/bulk", lambda w: "/manage/applications/bulk",
+         staff_only(own=redirect_to("/manage/applications"), other=redirect_to("/manage/applications")),
+         data=lambda w: {"decision": "waitlisted", "reason": "", "application_ids": [str(w.pending.id)]},
+         check=decided_only_by_own_staff),
+    Case("GET", "/enrollments/<int:enrollment_id>/notice.pdf", lambda w: f"/enrollments/{w.enrollment.id}/notice.pdf",
+         {"anonymous": LOGIN, "applicant": 200, "own_staff": 200, "other_staff": 404, "finance": 404, "admin": 200}),
+    Case("GET", "/notices/<token>", lambda w: f"/notices/{w.notice_token()}", everyone(200)),
+
+    # the poverty registry (admin)
+    Case("GET", "/admin/registry", lambda w: "/admin/registry", admin_only()),
+    Case("POST", "/admin/registry/imports", lambda w: "/admin/registry/imports", admin_only(admin=newest_import),
+         data=lambda w: registry_upload(w.spare_id),
+         check=written_only_for("admin", model=RegistryPerson, where=lambda w: RegistryPerson.name == "符新来")),
+    Case("GET", "/admin/registry/imports/<int:import_id>",
+         lambda w: f"/admin/registry/imports/{w.registry_person.first_import_id}", admin_only()),
+    Case("GET", "/admin/registry/imports/<int:import_id>/rejections.xlsx",
+         lambda w: f"/admin/registry/imports/{w.registry_person.first_import_id}/rejections.xlsx", admin_only()),
+    Case("GET", "/admin/registry/people/<int:person_id>", lambda w: f"/admin/registry/people/{w.registry_person.id}",
+         admin_only()),
+    Case("POST", "/admin/registry/people/<int:person_id>/reveal",
+         lambda w: f"/admin/registry/people/{w.registry_person.id}/reveal", admin_only(),
+         check=revealed_only_to_admin),
+    Case("POST", "/admin/registry/lookup", lambda w: "/admin/registry/lookup",
+         admin_only(admin=redirect_to("/admin/registry/people/{registry_person.id}")),
+         data=lambda w: {"lookup-number": w.registry_number}),
+
+    # notifications
+    Case("GET", "/notifications", lambda w: "/notifications", signed_in(200)),
+    Case("POST", "/notifications/read", lambda w: "/notifications/read", signed_in(redirect_to("/notifications")),
+         check=read_only_by_their_reader),
 ]
 
 
 @pytest.fixture
-def world(db, client, make_institution, make_course, make_user):
-    """Two institutions, a published and a draft course of the first, and one user per role."""
+def world(db, client, make_institution, make_course, make_user, make_student, make_registry_person, id_number):
+    """Two institutions, a published and a draft course of the first, one user per role, and the
+    applicant's family: a student with a proof document and an admitted application, a sibling who
+    has not applied, one enrolled; and another family's student with an application waiting."""
     own, other = make_institution(), make_institution()
+    users = {
+        "applicant": make_user(Role.applicant),
+        "own_staff": make_user(Role.staff, institution_id=own.id),
+        "other_staff": make_user(Role.staff, institution_id=other.id),
+        "finance": make_user(Role.finance),
+        "admin": make_user(Role.admin),
+    }
+    published = make_course(institution=own, title="公开课程")
+    family = users["applicant"]
+    student, sibling, enrolled = (make_student(account=family, name=name) for name in ("黎小海", "黎小云", "黎小山"))
+    strangers_student = make_student(name="陌生学生")
+    registry_number = id_number()
+    today = families_today()
+    application = submit_application(family, student, published, today)
+    transition(users["own_staff"], application, ApplicationStatus.admitted)
+    accepted = Application(student_id=enrolled.id, course_id=published.id, status=ApplicationStatus.accepted)
+    db.session.add(accepted)
+    db.session.flush()
+    enrollment = Enrollment(application_id=accepted.id, student_id=enrolled.id, course_id=published.id)
+    db.session.add(enrollment)
+    db.session.flush()
+    stranger = db.session.get(User, strangers_student.account_id)
+    strangers_application = submit_application(stranger, strangers_student, published, today)
     return SimpleNamespace(
-        db=db, client=client, own=own, other=other,
-        published=make_course(institution=own, title="公开课程"),
+        db=db, client=client, own=own, other=other, users=users, published=published,
         draft=make_course(institution=own, title="草稿课程", status=CourseStatus.draft),
-        users={
-            "applicant": make_user(Role.applicant),
-            "own_staff": make_user(Role.staff, institution_id=own.id),
-            "other_staff": make_user(Role.staff, institution_id=other.id),
-            "finance": make_user(Role.finance),
-            "admin": make_user(Role.admin),
-        },
+        student=student, sibling=sibling, strangers_student=strangers_student, spare_id=id_number(),
+        document=add_document(family, student, "poverty_certificate", "户口簿.png", png_upload("white")["file"][0].read()),
+        application=application, strangers_application=strangers_application, pending=strangers_application,
+        enrollment=enrollment, notice_token=lambda: issue_notice(enrollment).token,
+        notification=db.session.scalars(select(Notification).where(Notification.user_id == family.id)).first(),
+        registry_number=registry_number, registry_person=make_registry_person("符在册", registry_number),
     )
 
 
@@ -204,7 +386,10 @@ def test_access(case: Case, role: str, world, login):
     response = world.client.open(case.url(world), method=case.method, data=data)
 
     expected = case.expected[role]
+    if callable(expected):  # a redirect to what the request made
+        expected = expected(world)
     if isinstance(expected, str):
+        expected = expected.format(**vars(world))
         assert response.status_code == 302, response.text[:500]
         target = urlsplit(response.location)
         assert target.netloc in ("", "portal.test")

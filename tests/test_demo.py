@@ -1,18 +1,26 @@
 """The demo loader: what a newcomer sees after `flask portal demo` on an empty database."""
+import os
+import sqlite3
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 from stdnum.cn import uscc
 
 from portal.audit.models import AuditEntry
-from portal.auth.models import Role
+from portal.auth.models import Role, User
 from portal.auth.services import authenticate, password_problem
 from portal.common.regions import Region
 from portal.courses.models import Course, CourseKind, CourseMode, CourseStatus
 from portal.courses.services import CatalogQuery, poverty_class_places, search_catalog
-from portal.demo import DEMO_ACCOUNTS, load_demo
+from portal.demo import DEMO_ACCOUNTS, REGISTRY, load_demo, registry_id_number
+from portal.enrollment.models import Application, ApplicationStatus
+from portal.families.models import Student, Verification
 from portal.institutions.models import Institution
+from portal.registry.services import lookup
 
 TODAY = date(2026, 3, 2)
 
@@ -105,21 +113,45 @@ def test_catalog_search_finds_poverty_class_places(db, demo):
     assert poverty_class_places(TODAY)
 
 
-def test_demo_is_the_same_every_time(db):
-    def snapshot():
-        return (db.session.execute(select(Institution.name, Institution.uscc).order_by(Institution.name)).all(),
-                db.session.execute(select(Course.title, Course.start_date, Course.capacity, Course.reserved_places)
-                                   .order_by(Course.title, Course.start_date)).all())
+def run_demo_from_the_command_line(folder: Path) -> list:
+    """`flask db upgrade` then `flask portal demo` into a new instance folder, as `make run` does."""
+    env = {**os.environ, "PORTAL_INSTANCE_PATH": str(folder)}
+    for command in (["db", "upgrade"], ["portal", "demo"]):
+        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *command], env=env, check=True,
+                       capture_output=True, cwd=Path(__file__).resolve().parent.parent)
+    with sqlite3.connect(folder / "portal.sqlite3") as conn:
+        return [conn.execute("SELECT name, uscc FROM institutions ORDER BY name").fetchall(),
+                conn.execute("SELECT title, start_date, capacity, reserved_places, seats_filled FROM courses"
+                             " ORDER BY title, start_date").fetchall(),
+                conn.execute("SELECT name, household_no, in_registry FROM registry_people ORDER BY name").fetchall()]
 
-    first = db.session.begin_nested()
-    load_demo(TODAY)
-    before = snapshot()
-    first.rollback()
-    load_demo(TODAY)
-    assert snapshot() == before
+
+def test_demo_is_the_same_every_time(tmp_path):
+    first = run_demo_from_the_command_line(tmp_path / "first")
+    assert all(first) and len(first[2]) == len(REGISTRY)
+    assert run_demo_from_the_command_line(tmp_path / "second") == first
 
 
 def test_demo_refuses_a_database_with_accounts(db, make_user):
     make_user()
     with pytest.raises(ValueError):
         load_demo(TODAY)
+
+
+def test_demo_grandmother_sees_the_green_channel_at_work(db, demo):
+    """王桂英's grandson is registry-verified and admitted to a 扶贫班 on a reserved place; her
+    granddaughter is in the registry for a visitor to add."""
+    grandmother = db.session.scalar(select(User).where(User.mobile == DEMO_ACCOUNTS[1].login))
+    [grandson] = db.session.scalars(select(Student).where(Student.account_id == grandmother.id)).all()
+    assert (grandson.name, grandson.verification) == ("黄明轩", Verification.registry_verified)
+    [application] = db.session.scalars(select(Application).where(Application.student_id == grandson.id)).all()
+    assert application.status == ApplicationStatus.admitted and application.holds_reserved_place
+    granddaughter = next(p for p in REGISTRY if p.name == "黄小雨")
+    assert lookup(registry_id_number(granddaughter)).name == "黄小雨"
+    assert demo["registry people"] == len(REGISTRY)
+
+
+def test_readme_gives_the_granddaughters_real_id_number():
+    granddaughter = next(p for p in REGISTRY if p.name == "黄小雨")
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    assert f"her ID number is `{registry_id_number(granddaughter)}`" in readme

@@ -10,7 +10,7 @@ from decimal import Decimal
 from functools import lru_cache
 
 from babel import dates, numbers
-from flask import Flask, current_app, request
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_currency, get_locale, get_translations
 from jinja2 import pass_context
 
@@ -24,7 +24,7 @@ def N_(message: str) -> str:
 
 
 def select_locale() -> str:
-    chosen = request.cookies.get(LANG_COOKIE)
+    chosen = request.cookies.get(LANG_COOKIE) if has_request_context() else None
     if chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -107,5 +107,5 @@ def init_app(app: Flask) -> None:
             "languages": app.config["LANGUAGES"],
             "current_locale": str(get_locale()),
             "html_lang": html_lang(),
-            "elder_mode": request.cookies.get(ELDER_COOKIE) == "1",
+            "elder_mode": has_request_context() and request.cookies.get(ELDER_COOKIE) == "1",
         }

@@ -1,8 +1,8 @@
 """Resident ID numbers (身份证号): normalising, validating, masking, encrypting and keyed hashing.
 
-Validation is python-stdnum's `cn.ric` (length, digits, ISO 7064 check digit, birth date, and a
-division code that existed in the birth year). The birthplace lookup is cached per region and
-year, so a million-row registry import does not pay stdnum's table walk for every row.
+Validation uses python-stdnum's `cn.ric` and its table of division codes: length, digits, ISO 7064
+check digit, a real birth date not in the future, a known division code. The division lookup is
+cached per code, so a million-row registry import does not walk stdnum's table for every row.
 
 At rest an ID number is two columns: `id_cipher` (AES-GCM, random nonce, so equal numbers do not
 look equal) and `id_hash` (HMAC-SHA256), which is what lookups and unique constraints use. Both keys
@@ -12,17 +12,19 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
+from stdnum import numdb
 from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
 
 from portal.common.i18n import N_
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Full-width digits and Ｘ, as phones' Chinese keyboards type them, and separators people add.
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789XX", " \u3000-\t")
 
@@ -41,13 +43,14 @@ def normalize(raw: str | None) -> str:
     return (raw or "").strip().translate(_FULL_WIDTH).upper()
 
 
-@lru_cache(maxsize=65536)
-def _place_known(region_and_year: str) -> bool:
-    try:
-        ric.get_birth_place(region_and_year + "01010000")
-    except ValidationError:
-        return False
-    return True
+@lru_cache(maxsize=8192)
+def _region_known(code: str) -> bool:
+    """The code is in python-stdnum's table of division codes, in any year.
+
+    stdnum's own `validate` also wants the code to have existed in the birth year, which refuses the
+    grandparents of Hainan (a province since 1988), whose numbers were issued with today's codes.
+    """
+    return any("county" in props for _part, props in numdb.get("cn/loc").info(code))
 
 
 def problem(number: str, today: date | None = None) -> str | None:
@@ -60,13 +63,13 @@ def problem(number: str, today: date | None = None) -> str | None:
         return BAD_FORMAT
     if number[17] != ric.calc_check_digit(number):
         return BAD_CHECK_DIGIT
-    try:
-        born = ric.get_birth_date(number)
-    except ValidationError:
+    try:  # what ric.get_birth_date does, without cleaning the number again (a third of the cost)
+        born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
         return BAD_BIRTH_DATE
-    if born > (today or date.today()):
+    if born > (today or datetime.now(SHANGHAI).date()):
         return FUTURE_BIRTH_DATE
-    if not _place_known(number[:10]):
+    if not _region_known(number[:6]):
         return BAD_REGION
     return None
 
@@ -99,12 +102,20 @@ class IdVault:
     def hash(self, number: str) -> bytes:
         return hmac.digest(self.hash_key, number.encode(), "sha256")
 
-    def encrypt(self, number: str) -> bytes:
+    def seal(self, data: bytes) -> bytes:
+        """Encrypt any bytes that hold ID numbers: one number, or a whole uploaded file listing them."""
         nonce = os.urandom(12)
-        return nonce + self.cipher.encrypt(nonce, number.encode(), b"id-number")
+        return nonce + self.cipher.encrypt(nonce, data, b"id-number")
+
+    def unseal(self, blob: bytes) -> bytes:
+        # A memoryview, so a sealed file of a hundred megabytes is not copied once more to skip the nonce.
+        return self.cipher.decrypt(blob[:12], memoryview(blob)[12:], b"id-number")
+
+    def encrypt(self, number: str) -> bytes:
+        return self.seal(number.encode())
 
     def decrypt(self, blob: bytes) -> str:
-        return self.cipher.decrypt(blob[:12], blob[12:], b"id-number").decode()
+        return self.unseal(blob).decode()
 
 
 def init_app(app: Flask) -> None:

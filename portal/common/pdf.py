@@ -77,8 +77,8 @@ def renderer() -> Renderer:
 def render_pdf(template_name: str, **context) -> bytes:
     """Render `template_name` with Flask's render_template (so i18n applies) and lay it out as PDF.
 
-    Like any page it needs a request context (the portal's context processors read the request's
-    cookies); a background job pushes `app.test_request_context(base_url=…)` for the site's address.
+    Works in a background job too (an app context is enough), in the default locale unless the
+    caller forces one.
     """
     html = render_template(template_name, **context)
     with _lock:

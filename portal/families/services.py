@@ -188,7 +188,7 @@ def _refuse_if_claimed(actor, id_hash: bytes) -> None:
         return
     if owner.account_id == actor.id:
         raise FamilyError("id_number", _("这个身份证号已在您的家庭中（%(name)s），不用重复添加。", name=owner.name))
-    raise FamilyError("id_number", _("该身份证号已由其他账号登记。如果这是您家孩子，请联系报名学校核实。"))
+    raise FamilyError("id_number", _("该身份证号已由其他账号登记。如果这是您家孩子，请联系报名学校确认。"))
 
 
 def _checked_values(values: dict, number: str) -> dict:
@@ -348,7 +348,24 @@ def verify_proof(actor, student: Student, decision: str, reason: str) -> Student
     db.session.flush()
     record(actor, "student.verification", student, before={"verification": str(before)},
            after={"verification": str(student.verification), "reason": reason})
+    _green_channel_follows(actor, student)
     return student
+
+
+def _green_channel_follows(actor, student: Student) -> None:
+    """Applications still waiting for a decision take the green channel from the student's new state.
+
+    Staff see proof only once the student has applied, so an accepted proof must reach the
+    applications already made: their place in the queue and on the waiting list, and a reserved place.
+    """
+    waiting = db.session.scalars(select(Application).where(
+        Application.student_id == student.id, Application.green_channel != student.verified,
+        Application.status.in_(("submitted", "under_review", "waitlisted")))).all()
+    for application in waiting:
+        application.green_channel = student.verified
+        record(actor, "application.green_channel", application, before={"green_channel": not student.verified},
+               after={"green_channel": student.verified})
+    db.session.flush()
 
 
 # Last, because portal.enrollment imports this module: its names must exist before that package loads.

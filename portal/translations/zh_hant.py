@@ -25,6 +25,7 @@ TERMS = [
     ("退出登入", "登出"),     # log out
     ("賬號", "帳號"),        # account: 帳號 is the Taiwan standard form
     ("郵箱", "電子郵件"),     # email address; 郵箱 is mainland usage
+    ("稽核", "審核"),        # 审核 is reviewing an application, not an audit
     ("“", "「"), ("”", "」"),  # Taiwan quotation marks
 ]
 

@@ -43,6 +43,9 @@ def live_app(tmp_path_factory):
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": True,
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite3'}",
+        # Without these the app would make its ID key and job queue under ./instance, not the tmp folder.
+        "ID_KEY": "7b" * 32,
+        "JOBS_IMMEDIATE": True,
     })
     app.instance_path = str(folder / "instance")
     with app.app_context():
@@ -116,12 +119,29 @@ def demo_account():
 
 @pytest.fixture
 def log_in(page):
-    """Log `page` in through the login form as a demo account."""
-    def do(who):
-        page.goto("/login")
-        page.get_by_label("手机号或邮箱").fill(who.login)
-        page.get_by_label("密码").fill(who.password)
-        page.locator("main").get_by_role("button", name="登录").click()
-        expect(page.locator("header .who")).to_have_text(who.name)
-        return page
+    """Log `page` (or the page given as `on`) in through the login form as `who`: a demo account, or
+    anything with its login, password and name."""
+    def do(who, on=None):
+        on = on or page
+        on.goto("/login")
+        on.get_by_label("手机号或邮箱").fill(who.login)
+        on.get_by_label("密码").fill(who.password)
+        on.locator("main").get_by_role("button", name="登录").click()
+        expect(on.locator("header .who")).to_have_text(who.name)
+        return on
     return do
+
+
+@pytest.fixture(scope="session")
+def seed(live_app):
+    """Put data into the live server's database through the services: seed(fn, *args) runs fn in an
+    app context of the live app and commits. Return plain values (ids, names), not ORM objects."""
+    def run(fn, *args, **kwargs):
+        with live_app.app_context():
+            try:
+                result = fn(*args, **kwargs)
+                _db.session.commit()
+                return result
+            finally:
+                _db.session.remove()
+    return run

@@ -8,6 +8,10 @@ from werkzeug.exceptions import NotFound
 from portal.auth.models import Role
 from portal.auth.services import hash_password
 from portal.courses.models import CourseStatus
+from portal.enrollment.models import Application, ApplicationStatus, Enrollment
+from portal.enrollment.notices import issue_notice
+from portal.enrollment.services import submit_application
+from portal.families.services import add_document, today
 
 # Every page a browser can open, and who opens it: (role, url template) over the fixtures below.
 PAGES = [
@@ -18,7 +22,19 @@ PAGES = [
     (Role.staff, "/manage/courses/{course}/edit"), (Role.staff, "/courses/{draft}"),
     (Role.admin, "/admin/accounts"), (Role.admin, "/admin/institutions"), (Role.admin, "/admin/institutions/new"),
     (Role.admin, "/admin/institutions/{institution}/edit"),
+    (Role.applicant, "/family"), (Role.applicant, "/family/students/new"), (Role.applicant, "/family/students/{student}"),
+    (Role.applicant, "/family/students/{student}/edit"), (Role.applicant, "/courses/{course}/apply"),
+    (Role.applicant, "/applications"), (Role.applicant, "/notifications"),
+    (Role.applicant, "/enrollments/{enrollment}/notice.pdf"), (None, "/notices/{token}"),
+    (Role.staff, "/manage/applications"), (Role.staff, "/manage/applications/{application}"),
+    (Role.admin, "/admin/registry"), (Role.admin, "/admin/registry/imports/{registry_import}"),
+    (Role.admin, "/admin/registry/people/{registry_person}"),
 ]
+# Served files carry a policy of their own (portal.families.views), and are not pages.
+FILES = [(Role.applicant, "/documents/{document}"),
+         (Role.admin, "/admin/registry/imports/{registry_import}/rejections.xlsx")]
+PLACEHOLDERS = ("course", "draft", "institution", "student", "application", "enrollment", "token", "document",
+                "registry_import", "registry_person")
 INLINE_CODE = [
     re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I),  # inline script
     re.compile(r"<style\b", re.I),  # style element
@@ -28,14 +44,40 @@ INLINE_CODE = [
 ]
 
 
+class LazyIds(dict):
+    """Ids for URL templates; a callable value is called when a template first uses it."""
+
+    def __getitem__(self, key):
+        value = super().__getitem__(key)
+        if callable(value):
+            value = self[key] = value()
+        return value
+
+
 @pytest.fixture
-def site(make_institution, make_course, make_user):
-    """An institution with a published and a draft course, a staff member of it and an admin."""
+def site(db, make_institution, make_course, make_user, make_student, make_registry_person):
+    """An institution with a published and a draft course, a staff member of it and an admin, and a
+    family whose student has a proof document, an application to the course and an enrollment."""
     institution = make_institution()
+    course = make_course(institution=institution)
+    family = make_user(Role.applicant)
+    student = make_student(account=family)
+    application = submit_application(family, student, course, today())
+    document = add_document(family, student, "household_register", "户口簿.pdf", b"%PDF-1.4\n%%EOF\n")
+    accepted = Application(student_id=make_student(account=family).id, course_id=course.id,
+                           status=ApplicationStatus.accepted)
+    db.session.add(accepted)
+    db.session.flush()
+    enrollment = Enrollment(application_id=accepted.id, student_id=accepted.student_id, course_id=course.id)
+    db.session.add(enrollment)
+    db.session.flush()
+    person = make_registry_person()
     return SimpleNamespace(
-        ids={"institution": institution.id, "course": make_course(institution=institution).id,
-             "draft": make_course(institution=institution, status=CourseStatus.draft).id},
-        users={Role.staff: make_user(Role.staff, institution_id=institution.id), Role.admin: make_user(Role.admin)})
+        ids=LazyIds(registry_import=person.first_import_id, registry_person=person.id,institution=institution.id, course=course.id, student=student.id, application=application.id,
+                    document=document.id, enrollment=enrollment.id, token=lambda: issue_notice(enrollment).token,
+                    draft=make_course(institution=institution, status=CourseStatus.draft).id),
+        users={Role.staff: make_user(Role.staff, institution_id=institution.id), Role.admin: make_user(Role.admin),
+               Role.applicant: family})
 
 
 NOT_200 = {"/no-such-page": 404, "/lang/en": 302, "/elder-mode/on": 302}
@@ -45,7 +87,7 @@ def fetch(client, login, site, role, template):
     """The page as `role` sees it, after checking it answered as a working page does."""
     if role is not None:
         login(site.users[role])
-    response = client.get(template.format(**site.ids))
+    response = client.get(template.format_map(site.ids))
     assert response.status_code == NOT_200.get(template, 200)
     return response
 
@@ -53,9 +95,9 @@ def fetch(client, login, site, role, template):
 def test_pages_cover_every_get_route(app):
     adapter = app.url_map.bind("portal.test")
     covered = set()
-    for _role, template in PAGES:
+    for _role, template in PAGES + FILES:
         try:
-            covered.add(adapter.match(template.format(course=1, draft=1, institution=1))[0])
+            covered.add(adapter.match(template.format(**dict.fromkeys(PLACEHOLDERS, 1)))[0])
         except NotFound:  # the 404 probe matches no route, on purpose
             continue
     get_routes = {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in rule.methods} - {"static"}
@@ -77,7 +119,8 @@ def test_every_page_has_the_security_headers(client, login, site, role, template
     assert "Strict-Transport-Security" not in response.headers  # only behind HTTPS
 
 
-HTML_PAGES = [p for p in PAGES if p[1] not in ("/healthz", *NOT_200)] + [(None, "/no-such-page")]
+HTML_PAGES = [p for p in PAGES if p[1] not in ("/healthz", "/enrollments/{enrollment}/notice.pdf", *NOT_200)] + [
+    (None, "/no-such-page")]
 
 
 @pytest.mark.parametrize("role, template", HTML_PAGES, ids=[f"{r or 'anon'} {t}" for r, t in HTML_PAGES])

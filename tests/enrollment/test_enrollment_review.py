@@ -131,7 +131,7 @@ def test_the_queue_runs_a_fixed_number_of_queries(db, client, login, make_course
     for _ in range(20):
         apply(green_student(), course), apply(plain_student(), course)
     assert queries() == few
-    assert few <= 6  # user, overdue offers, courses, count, page (and the user's institution)
+    assert few <= 7  # user, unread count, overdue offers, courses, count, page (and the user's institution)
 
 
 # --- the detail page -----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from portal.families.models import Student, Verification
 from portal.families.services import check_eligibility
 
 NEW = "/family/students/new"
-CLAIMED = "该身份证号已由其他账号登记。如果这是您家孩子，请联系报名学校核实。"
+CLAIMED = "该身份证号已由其他账号登记。如果这是您家孩子，请联系报名学校确认。"
 
 
 def students(db, account) -> list[Student]:

@@ -73,6 +73,19 @@ def test_staff_accept_proof_with_a_reason(db, login, staff, student, proof, audi
         {"verification": "proof_verified", "reason": "村委会证明和户口簿一致"})
 
 
+def test_accepted_proof_puts_waiting_applications_in_the_green_channel(db, login, staff, student, proof, audit):
+    """Staff see proof only after the student applied, so the applications made must gain the priority."""
+    (application,) = db.session.query(Application).filter_by(student_id=student.id).all()
+    assert not application.green_channel
+
+    verify(login(staff), student, decision="accept", reason="乡镇出具的贫困证明")
+
+    db.session.expire_all()
+    assert db.session.get(Application, application.id).green_channel
+    (entry,) = audit("application.green_channel")
+    assert (entry.actor_id, entry.after) == (staff.id, {"green_channel": True})
+
+
 def test_a_rejection_is_shown_to_the_family_until_new_proof_reopens_it(db, login, staff, applicant, student, proof,
                                                                        png, audit, page):
     verify(login(staff), student, decision="reject", reason="证明没有盖章")

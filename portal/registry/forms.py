@@ -1,0 +1,40 @@
+"""The admin's registry forms: uploading a file, looking a person up, revealing an ID number."""
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, StringField, SubmitField
+from wtforms.validators import DataRequired, ValidationError
+
+from portal.common import idnumbers
+from portal.common.forms import PortalForm
+from portal.registry.importer import FileProblem, check_header
+
+
+class UploadForm(PortalForm):
+    file = FileField(_l("名单文件"), validators=[FileRequired(_l("请选择要导入的名单文件。"))],
+                     description=_l("XLSX 或 CSV（UTF-8 或 GBK 编码）。第一行是列名：姓名、身份证号（或证件号码）、"
+                                    "户编号必须有；与户主关系、行政区划代码、县、乡镇、村、识别年度、脱贫状态、"
+                                    "是否低保、联系电话可选。"))
+    full = BooleanField(_l("这是完整名单：名单中没有的人标记为已退出"), default=True)
+    submit = SubmitField(_l("导入"))
+
+    def validate_file(self, field):
+        """Refuse at once a file that cannot be imported at all (empty, not a table, a required column missing)."""
+        try:
+            check_header(field.data.stream)
+        except FileProblem as problem:
+            raise ValidationError(_(str(problem))) from None
+
+
+class LookupForm(PortalForm):
+    number = StringField(_l("身份证号"), validators=[DataRequired(_l("请填写身份证号。"))])
+    submit = SubmitField(_l("查找"))
+
+    def validate_number(self, field):
+        field.data = idnumbers.normalize(field.data)
+        if problem := idnumbers.problem(field.data):
+            raise ValidationError(_(problem))
+
+
+class RevealForm(PortalForm):
+    submit = SubmitField(_l("显示完整身份证号"))

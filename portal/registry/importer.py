@@ -1,0 +1,427 @@
+"""Reading a registry file: CSV or XLSX detected from its bytes, the header, and checking each row.
+
+A file is read in blocks of whole rows, never all at once. Checking a row (ID number, hashing,
+encryption) is the import's hot loop, so `RowChecker.check` works on plain lists and tuples, and
+large files are checked in worker processes, block by block, while the caller stages the results.
+"""
+import codecs
+import csv
+import gc
+import io
+import warnings
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from hashlib import blake2b
+from itertools import islice
+from multiprocessing import get_context
+from operator import itemgetter
+from typing import BinaryIO
+from zipfile import BadZipFile
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+
+from portal.common import idnumbers
+from portal.common.i18n import N_
+from portal.registry.models import POVERTY_STATUS_LABELS, RegistryPerson
+
+BLOCK_BYTES = 1 << 20  # CSV read and checked a megabyte (about 9,000 rows) at a time
+XLSX_BLOCK_ROWS = 5_000
+PARALLEL_ROWS = 50_000  # files expected to be longer are checked in worker processes
+WORKERS = 2
+FIRST_YEAR = 1980  # 识别年度 before this is a typing error, not a registry year
+CELL_CHARS = 200  # how much of each cell a rejected row keeps
+
+# Header → field. The listed fields, in the order they are staged and hashed, follow the ID number.
+COLUMNS = {
+    "姓名": "name", "身份证号": "id_number", "证件号码": "id_number", "户编号": "household_no",
+    "与户主关系": "relation", "行政区划代码": "region_code", "县": "county", "乡镇": "township", "村": "village",
+    "识别年度": "year_identified", "脱贫状态": "poverty_status", "是否低保": "dibao", "联系电话": "phone",
+}
+LISTED = ("name", "household_no", "relation", "region_code", "county", "township", "village",
+          "year_identified", "poverty_status", "dibao", "phone")
+HEADERS = {"name": "姓名", "household_no": "户编号", "relation": "与户主关系", "county": "县",
+           "township": "乡镇", "village": "村", "phone": "联系电话"}  # the free-text fields, for messages
+MAX_LENGTH = {field: RegistryPerson.__table__.c[field].type.length for field in HEADERS}
+SHORTEST_LIMIT = min(MAX_LENGTH.values())
+STATUS_BY_LABEL = {label: status.value for status, label in POVERTY_STATUS_LABELS.items()}
+DIBAO = {"是": True, "否": False}
+
+# Whole-file problems (msgids; stored in RegistryImport.error and translated where shown).
+EMPTY_FILE = N_("文件是空的。")
+NOT_A_TABLE = N_("文件不是 XLSX 或 CSV 格式。请在 Excel 中“另存为” XLSX 或 CSV 后再导入。")
+BAD_XLSX = N_("XLSX 文件无法打开，可能已损坏。请在 Excel 中重新保存后再导入。")
+UNDECODABLE = N_("无法识别 CSV 文件的文字编码。请保存为 UTF-8 或 GBK 编码后再导入。")
+BAD_CSV = N_("CSV 文件格式有误（例如引号不成对），无法读取。")
+NO_HEADER = N_("第一行应是列名，但它是空的。")
+DUPLICATE_COLUMN = N_("第一行有重复的列名，每一列只能出现一次（“身份证号”和“证件号码”也只能有一个）。")
+MISSING_COLUMN = {
+    "id_number": N_("文件中没有“身份证号”列（也可以叫“证件号码”）。第一行应是列名。"),
+    "name": N_("文件中没有“姓名”列。第一行应是列名。"),
+    "household_no": N_("文件中没有“户编号”列。第一行应是列名。"),
+}
+
+# Row problems (msgids with %(…)s placeholders filled from the rejection's params).
+ID_AS_NUMBER = N_("身份证号被 Excel 存成了数字，后几位已丢失。请把这一列设为“文本”后重新导出。")
+NO_NAME = N_("姓名为空。")
+NO_HOUSEHOLD = N_("户编号为空。")
+TOO_LONG = N_("“%(column)s”超过 %(max)s 个字。")
+BAD_REGION_CODE = N_("行政区划代码应为6位数字。")
+BAD_YEAR = N_("识别年度应为四位数的年份，且不晚于今年。")
+BAD_STATUS = N_("脱贫状态应为“未脱贫”“已脱贫”“返贫”或“监测对象”。")
+BAD_DIBAO = N_("是否低保应填“是”或“否”。")
+DUPLICATE_ID = N_("身份证号与第 %(row)s 行重复。")
+
+
+class FileProblem(ValueError):
+    """The file as a whole cannot be imported; the message is a msgid."""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Where each field is in a row, from the header. An absent optional field reads an always-empty
+    column just past the header's end, so every row is picked apart in one step."""
+    headers: tuple[str, ...]
+    columns: dict[str, int]
+    unknown: list[str]
+
+    @property
+    def width(self) -> int:
+        return len(self.headers) + 1
+
+
+def layout_of(header: list[str]) -> Layout:
+    headers = tuple(text.strip() for text in header)
+    if not any(headers):
+        raise FileProblem(NO_HEADER)
+    columns: dict[str, int] = {}
+    unknown = []
+    for i, text in enumerate(headers):
+        field = COLUMNS.get(text)
+        if field is None:
+            if text:
+                unknown.append(text)
+        elif field in columns:
+            raise FileProblem(DUPLICATE_COLUMN)
+        else:
+            columns[field] = i
+    for field, message in MISSING_COLUMN.items():
+        if field not in columns:
+            raise FileProblem(message)
+    return Layout(headers, columns, unknown)
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+def _record_end(data: bytes) -> int:
+    """The first newline that ends a record (one outside quotes), or -1.
+
+    Counting quotes is enough: a quoted field's own quotes are doubled. Neither the newline nor the
+    quote byte occurs inside a multi-byte character in UTF-8, GBK or GB18030.
+    """
+    start, end, quotes = 0, data.find(b"\n"), 0
+    while end >= 0:
+        quotes += data.count(b'"', start, end)
+        if quotes % 2 == 0:
+            return end
+        start, end = end, data.find(b"\n", end + 1)
+    return -1
+
+
+def _last_record_end(data: bytes) -> int:
+    """The last newline that ends a record, or -1."""
+    end = data.rfind(b"\n")
+    quotes = data.count(b'"', 0, end) if end >= 0 else 0
+    while end >= 0 and quotes % 2:
+        previous = data.rfind(b"\n", 0, end)
+        quotes -= data.count(b'"', previous + 1, end)
+        end = previous
+    return end
+
+
+def _encoding(sample: bytes) -> str:
+    """UTF-8 if the bytes are UTF-8, else GB18030 (a superset of GBK, which most offices export)."""
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return encoding
+    raise FileProblem(UNDECODABLE)
+
+
+@dataclass(frozen=True)
+class CsvFormat:
+    encoding: str
+    delimiter: str
+
+    def rows(self, block: bytes) -> Iterator[list[str]]:
+        try:
+            text = block.decode(self.encoding)
+        except UnicodeDecodeError:
+            raise FileProblem(UNDECODABLE) from None
+        return self.rows_of_text(text)
+
+    def rows_of_text(self, text: str) -> Iterator[list[str]]:
+        return csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
+
+
+class _Table:
+    """A file's rows after its header: `layout`, `estimate` (rows expected, for the progress bar),
+    `blocks()` of rows as read, and `parse(block)`, which turns a block into lists of cell texts."""
+
+    def close(self) -> None:
+        pass
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+class CsvTable(_Table):
+    def __init__(self, source: BinaryIO, head: bytes):
+        self._source = source
+        more = len(head) == BLOCK_BYTES
+        bom = head.startswith(codecs.BOM_UTF8)
+        if bom:
+            head = head[len(codecs.BOM_UTF8):]
+        header_end = _record_end(head)
+        if header_end < 0 and more:
+            raise FileProblem(BAD_CSV)  # a megabyte without the header's end: its quotes are unbalanced
+        # Else decided on whole lines, so no character is cut at the sample's end.
+        encoding = "utf-8" if bom else _encoding(head[:_last_record_end(head) if more else len(head)])
+        header_line = head[:header_end if header_end >= 0 else len(head)].decode(encoding)
+        csv_format = CsvFormat(encoding, "\t" if header_line.count("\t") > header_line.count(",") else ",")
+        self.parse = csv_format.rows
+        try:
+            self.layout = layout_of(next(csv_format.rows_of_text(header_line), []))
+        except csv.Error:
+            raise FileProblem(BAD_CSV) from None
+        self._rest = head[header_end + 1:] if header_end >= 0 else b""
+        self.estimate = self._rest.count(b"\n") + self._count_lines_left()
+
+    def _count_lines_left(self) -> int:
+        """Line breaks in the part not read yet: the progress bar's total (a row may span lines)."""
+        start, count = self._source.tell(), 0
+        while block := self._source.read(BLOCK_BYTES):
+            count += block.count(b"\n")
+        self._source.seek(start)
+        return count
+
+    def blocks(self) -> Iterator[bytes]:
+        data = self._rest
+        while block := self._source.read(BLOCK_BYTES):
+            data += block
+            end = _last_record_end(data)
+            if end >= 0:
+                yield data[:end + 1]
+                data = data[end + 1:]
+        if data.strip():
+            yield data
+
+
+# --- XLSX --------------------------------------------------------------------------------------
+
+def _text(value) -> str:
+    """A cell as the text a person sees in Excel."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        # Whole numbers up to 15 digits are exact in Excel; longer ones (an ID number typed as a
+        # number) keep their exponent, so the row is rejected with the reason.
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value).upper()
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == time() else value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+class XlsxTable(_Table):
+    def __init__(self, source: BinaryIO):
+        try:
+            with warnings.catch_warnings():
+                # openpyxl warns about styles and extensions it does not read; only cell values matter here.
+                warnings.simplefilter("ignore")
+                self._workbook = load_workbook(source, read_only=True, data_only=True)
+        except (BadZipFile, InvalidFileException, KeyError, ValueError, OSError):
+            raise FileProblem(BAD_XLSX) from None
+        sheet = self._workbook.worksheets[0]
+        self._rows = sheet.iter_rows(values_only=True)
+        header = next(self._rows, None)
+        if header is None:
+            self.close()
+            raise FileProblem(EMPTY_FILE)
+        self.layout = layout_of([_text(value) for value in header])
+        self.estimate = max((sheet.max_row or 0) - 1, 0)
+
+    @staticmethod
+    def parse(block: list[list[str]]) -> list[list[str]]:
+        return block
+
+    def blocks(self) -> Iterator[list[list[str]]]:
+        while rows := list(islice(self._rows, XLSX_BLOCK_ROWS)):
+            yield [[_text(value) for value in row] for row in rows]
+
+    def close(self) -> None:
+        self._workbook.close()
+
+
+ZIP_MAGIC = b"PK\x03\x04"
+NOT_TEXT_MAGIC = (b"\xd0\xcf\x11\xe0", b"%PDF", b"\x89PNG", b"\xff\xd8\xff")  # old .xls, PDF, images
+
+
+def open_table(source: BinaryIO) -> CsvTable | XlsxTable:
+    """The file's table, its header checked; FileProblem when it cannot be imported at all."""
+    head = source.read(BLOCK_BYTES)
+    if not head.strip():
+        raise FileProblem(EMPTY_FILE)
+    if head.startswith(ZIP_MAGIC):
+        source.seek(0)
+        return XlsxTable(source)
+    if head.startswith(NOT_TEXT_MAGIC) or b"\0" in head:
+        raise FileProblem(NOT_A_TABLE)
+    return CsvTable(source, head)
+
+
+def check_header(source: BinaryIO) -> None:
+    """Raise FileProblem for a file that obviously cannot be imported; leaves `source` at its start."""
+    try:
+        with open_table(source):
+            pass
+    finally:
+        source.seek(0)
+
+
+# --- checking rows -----------------------------------------------------------------------------
+
+@dataclass
+class Checked:
+    """One block's rows, numbered from 1 within the block: what to stage, and what was refused."""
+    rows: int
+    accepted: list[tuple[int, tuple]]  # (index, staged values: id_hash first, as STAGED)
+    rejected: list[tuple[int, str, dict, dict]]  # (index, reason msgid, its params, the row's cells)
+
+
+STAGED = ("id_hash", "id_cipher", *LISTED, "row_hash")
+
+
+class RowChecker:
+    def __init__(self, layout: Layout, parse, today: date, vault: idnumbers.IdVault):
+        self.layout, self.parse, self.today, self.vault = layout, parse, today, vault
+        columns = layout.columns
+        self._pick = itemgetter(*(columns.get(field, len(layout.headers)) for field in ("id_number", *LISTED)))
+
+    def check(self, block) -> Checked:
+        accepted, rejected = [], []
+        named, pad, pick, today = len(self.layout.headers), [""] * self.layout.width, self._pick, self.today
+        normalize, problem = idnumbers.normalize, idnumbers.problem
+        hash_id, encrypt = self.vault.hash, self.vault.encrypt
+        index = 0
+        try:
+            for index, cells in enumerate(self.parse(block), 1):
+                # As wide as the header plus the always-empty column: cells past the header are ignored.
+                cells = cells[:named] + pad[min(len(cells), named):]
+                raw_id, *texts = pick(cells)
+                texts = [text.strip() for text in texts]
+                number = normalize(raw_id)
+                reason, params = problem(number, today), {}
+                if reason is None:
+                    reason, params = self._field_problem(texts)
+                elif "E+" in number:
+                    reason = ID_AS_NUMBER
+                if reason is not None:
+                    if any(cell.strip() for cell in cells):  # a blank line is skipped, not refused
+                        rejected.append((index, reason, params, self._cells(cells)))
+                    continue
+                name, household, relation, region, county, township, village, year, status, dibao, phone = texts
+                accepted.append((index, (
+                    hash_id(number), encrypt(number), name, household, relation, region, county, township, village,
+                    int(year) if year else None, STATUS_BY_LABEL.get(status), DIBAO.get(dibao), phone,
+                    blake2b("\x1f".join(texts).encode(), digest_size=16).digest())))
+        except csv.Error:
+            raise FileProblem(BAD_CSV) from None
+        return Checked(index, accepted, rejected)
+
+    def _field_problem(self, texts: list[str]) -> tuple[str | None, dict]:
+        """What is wrong with a row's listed fields (in LISTED order), if anything."""
+        name, household, _, region, _, _, _, year, status, dibao, _ = texts
+        if not name:
+            return NO_NAME, {}
+        if not household:
+            return NO_HOUSEHOLD, {}
+        if region and not (len(region) == 6 and region.isdigit() and region.isascii()):
+            return BAD_REGION_CODE, {}
+        if year and not (len(year) == 4 and year.isdigit() and year.isascii()
+                         and FIRST_YEAR <= int(year) <= self.today.year):
+            return BAD_YEAR, {}
+        if status and status not in STATUS_BY_LABEL:
+            return BAD_STATUS, {}
+        if dibao and dibao not in DIBAO:
+            return BAD_DIBAO, {}
+        if max(map(len, texts)) > SHORTEST_LIMIT:
+            for field, text in zip(LISTED, texts):
+                if len(text) > MAX_LENGTH.get(field, len(text)):
+                    return TOO_LONG, {"column": HEADERS[field], "max": MAX_LENGTH[field]}
+        return None, {}
+
+    def cells(self, block, indexes: list[int]) -> list[dict[str, str]]:
+        """The cells of some rows of a block (indexes ascending), for refusing rows that repeat earlier ones."""
+        rows = list(islice(self.parse(block), indexes[-1]))
+        return [self._cells(rows[i - 1] + [""] * (len(self.layout.headers) - len(rows[i - 1]))) for i in indexes]
+
+    def _cells(self, cells: list[str]) -> dict[str, str]:
+        """The named cells of a row as kept with a refusal: the ID number masked, long texts cut."""
+        named = {header: cells[i][:CELL_CHARS] for i, header in enumerate(self.layout.headers) if header}
+        id_header = self.layout.headers[self.layout.columns["id_number"]]
+        named[id_header] = idnumbers.mask(idnumbers.normalize(cells[self.layout.columns["id_number"]]))
+        return named
+
+
+# Worker processes are forked, so each inherits the checker and its ID-number keys as they are
+# (the AES key cannot be pickled), and nothing is set up twice.
+_worker_checker: RowChecker | None = None
+
+
+def _start_worker(checker: RowChecker) -> None:
+    # Never collect what the fork inherited: finalising a copy of the parent's database connection
+    # would close the connection the parent is still using.
+    gc.freeze()
+    global _worker_checker
+    _worker_checker = checker
+
+
+def _check_in_worker(block) -> Checked:
+    return _worker_checker.check(block)
+
+
+def checked_blocks(table: CsvTable | XlsxTable, checker: RowChecker) -> Iterator[tuple[object, Checked]]:
+    """Each block of the table with its checked rows, in file order.
+
+    A long file is checked by worker processes, with a few blocks in flight at a time, so memory
+    stays flat whatever the file's length.
+    """
+    if table.estimate < PARALLEL_ROWS:
+        for block in table.blocks():
+            yield block, checker.check(block)
+        return
+    with ProcessPoolExecutor(WORKERS, mp_context=get_context("fork"), initializer=_start_worker,
+                             initargs=(checker,)) as pool:
+        pending: deque = deque()
+        for block in table.blocks():
+            pending.append((block, pool.submit(_check_in_worker, block)))
+            if len(pending) > 2 * WORKERS:
+                block, future = pending.popleft()
+                yield block, future.result()
+        while pending:
+            block, future = pending.popleft()
+            yield block, future.result()

@@ -1,0 +1,364 @@
+"""Registry rules: importing a file as a batch, the people's history, lookups by ID number.
+
+An import runs in two phases on one database connection. First every row is read, checked and
+staged into a TEMP table, with refused rows recorded and progress committed block by block (a
+TEMP table survives commits on its connection, and on SQLite it does not lock the database).
+Then one transaction merges the staged rows into the registry with set-based SQL, so a failure
+at any point leaves the registry as it was. PostgreSQL stages with COPY; SQLite with executemany.
+"""
+import hashlib
+import io
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import BinaryIO
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from psycopg.types.json import Json
+from sqlalchemy import (
+    JSON,
+    Column,
+    Connection,
+    MetaData,
+    Table,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
+from sqlalchemy.orm import Session, undefer
+
+from portal.audit.services import record
+from portal.common import idnumbers
+from portal.common.i18n import N_
+from portal.common.jobs import job
+from portal.db import db, utcnow
+from portal.registry.importer import DUPLICATE_ID, LISTED, STAGED, FileProblem, RowChecker, checked_blocks, open_table
+from portal.registry.models import (
+    ChangeKind,
+    ImportStatus,
+    RegistryChange,
+    RegistryFile,
+    RegistryImport,
+    RegistryPerson,
+    RegistryRejection,
+)
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+NO_ROWS = N_("文件中只有列名，没有数据行。")
+# Refusing the whole file keeps a wrong file (say, with shifted columns) from marking everyone as left.
+NO_VALID_ROWS = N_("没有一行数据通过检查。请按下面列出的原因修改后重新导入。")
+INTERNAL_ERROR = N_("导入时系统出错。请稍后重试；如果再次出错，请联系技术支持。")
+MERGE_LOCK = 0x5245_4749  # PostgreSQL advisory lock key: one merge into the registry at a time
+
+PEOPLE = RegistryPerson.__table__
+CHANGES = RegistryChange.__table__
+REJECTIONS = RegistryRejection.__table__
+# The staged rows: the columns of registry_people an import writes, on the import's own connection.
+STAGE = Table("registry_stage", MetaData(), *(Column(name, PEOPLE.c[name].type) for name in STAGED),
+              prefixes=["TEMPORARY"])
+
+
+def today() -> date:
+    return datetime.now(SHANGHAI).date()
+
+
+def lookup(number: str) -> RegistryPerson | None:
+    """The person listed in the registry now under this ID number (normalised here), or None."""
+    return db.session.scalar(select(RegistryPerson).where(
+        RegistryPerson.id_hash == idnumbers.vault().hash(idnumbers.normalize(number)), RegistryPerson.in_registry))
+
+
+def find_person(number: str) -> RegistryPerson | None:
+    """The person ever listed under this (normalised) ID number, also when they have left."""
+    return db.session.scalar(select(RegistryPerson).where(RegistryPerson.id_hash == idnumbers.vault().hash(number)))
+
+
+def reveal_id(actor, person: RegistryPerson) -> str:
+    """The person's whole ID number, for an admin who asked to see it; the request is audited."""
+    record(actor, "registry_person.reveal_id", person)
+    return idnumbers.vault().decrypt(person.id_cipher)
+
+
+def masked_id(person: RegistryPerson) -> str:
+    return idnumbers.mask(idnumbers.vault().decrypt(person.id_cipher))
+
+
+def history(person: RegistryPerson) -> list[RegistryChange]:
+    return list(db.session.scalars(select(RegistryChange).where(RegistryChange.person_id == person.id)
+                                   .order_by(RegistryChange.id)))
+
+
+# --- starting an import --------------------------------------------------------------------------
+
+def create_import(actor, filename: str, source: BinaryIO, *, full: bool, keep_file: bool) -> RegistryImport:
+    """A queued batch for the file. With `keep_file` the file is stored, sealed, for a background job."""
+    digest, size = hashlib.sha256(), 0
+    while block := source.read(1 << 20):
+        digest.update(block)
+        size += len(block)
+    source.seek(0)
+    batch = RegistryImport(filename=filename[-255:], sha256=digest.hexdigest(), size=size, full=full,
+                           status=ImportStatus.queued, created_by_id=actor.id if actor else None)
+    db.session.add(batch)
+    db.session.flush()
+    if keep_file:
+        db.session.add(RegistryFile(import_id=batch.id, data=idnumbers.vault().seal(source.read())))
+        source.seek(0)
+    record(actor, "registry_import.create", batch, after={"filename": batch.filename, "size": size, "full": full})
+    return batch
+
+
+@job
+def import_stored_file(import_id: int) -> None:
+    """Background job: import a queued batch from its stored file, then delete the file."""
+    sealed = db.session.scalar(select(RegistryFile.data).where(RegistryFile.import_id == import_id))
+    db.session.commit()  # end the read, so the import's own connection does not wait behind it
+    if sealed is None:  # imported already: the job ran twice
+        return
+    try:
+        run_import(import_id, io.BytesIO(idnumbers.vault().unseal(sealed)))
+    finally:
+        db.session.execute(delete(RegistryFile).where(RegistryFile.import_id == import_id))
+        db.session.commit()
+
+
+# --- running an import ---------------------------------------------------------------------------
+
+@contextmanager
+def _session_on_one_connection() -> Iterator[Session]:
+    """A session whose commits keep its connection, which holds the TEMP staging table.
+
+    db.session hands its connection back to the pool at each commit. When it is bound to a single
+    connection already (as each test is, inside a transaction of its own), it is used as it is.
+    """
+    if isinstance(db.session.get_bind(), Connection):
+        yield db.session
+        return
+    # End db.session's transaction: on SQLite, a reader whose snapshot predates the import's commits
+    # could not write afterwards.
+    db.session.commit()
+    with db.engine.connect() as connection, Session(connection) as session:
+        yield session
+
+
+def run_import(import_id: int, source: BinaryIO) -> RegistryImport:
+    """Import `source` as the queued batch `import_id`; return the batch as it ended (done or failed).
+
+    Problems with single rows are recorded as rejections; a problem with the whole file fails the
+    batch with its message and leaves the registry unchanged.
+    """
+    with _session_on_one_connection() as session:
+        batch = session.get(RegistryImport, import_id)
+        batch.status, batch.started_at = ImportStatus.running, utcnow()
+        _drop_stage(session)
+        STAGE.create(session.connection())
+        session.commit()
+        try:
+            with open_table(source) as table:
+                batch.unknown_columns, batch.rows_total = table.layout.unknown, table.estimate
+                session.commit()
+                staged = _stage(session, batch, table)
+            if staged:
+                _merge(session, batch, staged)
+            else:
+                batch.status, batch.error = ImportStatus.failed, NO_VALID_ROWS if batch.rows_done else NO_ROWS
+            batch.finished_at = utcnow()
+            session.commit()
+        except FileProblem as problem:
+            _fail(session, import_id, str(problem))
+        except BaseException:
+            _fail(session, import_id, INTERNAL_ERROR)
+            raise
+        finally:
+            _drop_stage(session)
+            session.commit()
+    batch = db.session.get(RegistryImport, import_id)
+    record(None, "registry_import.finish", batch, after={
+        "status": str(batch.status), "error": batch.error,
+        **{count: getattr(batch, count) for count in ("added", "updated", "unchanged", "left", "rejected")}})
+    return batch
+
+
+def _drop_stage(session: Session) -> None:
+    session.connection().exec_driver_sql("DROP TABLE IF EXISTS registry_stage")
+
+
+def _fail(session: Session, import_id: int, message: str) -> None:
+    """Undo the import's transaction and mark the batch failed, without the rejections of a file that
+    could not be read to its end."""
+    session.rollback()
+    session.execute(delete(RegistryRejection).where(RegistryRejection.import_id == import_id))
+    batch = session.get(RegistryImport, import_id)
+    batch.status, batch.error, batch.rejected, batch.finished_at = ImportStatus.failed, message, 0, utcnow()
+    session.commit()
+
+
+def _stage(session: Session, batch: RegistryImport, table) -> int:
+    """Check every row into the staging table or the rejections, committing progress per block.
+
+    Returns how many rows were staged. Of two rows with one ID number, the first is kept.
+    """
+    checker = RowChecker(table.layout, table.parse, today(), idnumbers.vault())
+    import_id, total = batch.id, batch.rows_total
+    first_row: dict[bytes, int] = {}  # ID hash → the row that listed it
+    done = rejected = 0
+    for block, checked in checked_blocks(table, checker):
+        rows, repeats = [], []
+        for index, values in checked.accepted:
+            row_no = done + 1 + index  # the header is row 1
+            first = first_row.setdefault(values[0], row_no)
+            if first == row_no:
+                rows.append(values)
+            else:
+                repeats.append((index, first))
+        refusals = [(import_id, done + 1 + index, reason, {"cells": cells, "params": params})
+                    for index, reason, params, cells in checked.rejected]
+        if repeats:
+            refusals += [(import_id, done + 1 + index, DUPLICATE_ID, {"cells": cells, "params": {"row": first}})
+                         for (index, first), cells in zip(repeats, checker.cells(block, [i for i, _ in repeats]))]
+        connection = session.connection()
+        _bulk_insert(connection, STAGE, STAGED, rows)
+        _bulk_insert(connection, REJECTIONS, ("import_id", "row_no", "reason", "values"), refusals)
+        done += checked.rows
+        rejected += len(refusals)
+        total = max(total, done)
+        batch.rows_done, batch.rows_total, batch.rejected = done, total, rejected
+        session.commit()
+    batch.rows_total = done  # the estimate counted line breaks
+    return len(first_row)
+
+
+def _bulk_insert(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    """Insert tuples of `columns`: by COPY on PostgreSQL (several times faster), else executemany."""
+    if not rows:
+        return
+    if connection.dialect.name != "postgresql":
+        connection.execute(insert(table), [dict(zip(columns, row)) for row in rows])
+        return
+    quote = connection.dialect.identifier_preparer.quote
+    json_at = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in columns)}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        for row in rows:
+            if json_at:
+                row = tuple(Json(value) if i in json_at else value for i, value in enumerate(row))
+            copy.write_row(row)
+
+
+def _merge(session: Session, batch: RegistryImport, staged: int) -> None:
+    """Apply the staged rows to the registry in the session's transaction, and count what changed.
+
+    Only people whose listed fields changed are touched, so importing a file again writes nothing.
+    """
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        connection.execute(select(func.pg_advisory_xact_lock(MERGE_LOCK)))
+    connection.exec_driver_sql("CREATE UNIQUE INDEX registry_stage_id_hash ON registry_stage (id_hash)")
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("ANALYZE registry_stage (id_hash)")  # autovacuum skips TEMP tables
+    import_id, now = batch.id, utcnow()
+    listed = PEOPLE.c.id_hash == STAGE.c.id_hash
+    differs = or_(PEOPLE.c.row_hash != STAGE.c.row_hash, ~PEOPLE.c.in_registry)
+
+    listed_before = connection.scalar(select(func.count()).select_from(STAGE.join(PEOPLE, listed)))
+    updated = 0
+    pairs = connection.execute(
+        select(PEOPLE.c.id, PEOPLE.c.in_registry, *(PEOPLE.c[f] for f in LISTED), *(STAGE.c[f] for f in LISTED))
+        .select_from(STAGE.join(PEOPLE, listed)).where(differs).execution_options(yield_per=5_000))
+    for part in pairs.partitions():
+        changes = []
+        for person_id, in_registry, *values in part:
+            diff = {field: [before, after] for field, before, after in zip(LISTED, values, values[len(LISTED):])
+                    if before != after}
+            if diff or not in_registry:
+                changes.append((person_id, import_id, ChangeKind.updated if in_registry else ChangeKind.returned,
+                                diff, now))
+        _bulk_insert(connection, CHANGES, ("person_id", "import_id", "kind", "changes", "at"), changes)
+        updated += len(changes)
+    # Also rows whose digest alone differs (a person made some other way), with nothing to record.
+    connection.execute(update(PEOPLE).where(listed, differs).values(
+        **{f: STAGE.c[f] for f in LISTED}, row_hash=STAGE.c.row_hash, in_registry=True, left_on=None,
+        last_import_id=import_id))
+
+    left = 0
+    if batch.full:
+        absent = PEOPLE.c.in_registry & ~exists().where(STAGE.c.id_hash == PEOPLE.c.id_hash)
+        connection.execute(insert(CHANGES).from_select(
+            ["person_id", "import_id", "kind", "changes", "at"],
+            select(PEOPLE.c.id, literal(import_id), literal(ChangeKind.left.value), literal({}, JSON),
+                   literal(now, CHANGES.c.at.type)).where(absent)))
+        left = connection.execute(update(PEOPLE).where(absent).values(
+            in_registry=False, left_on=today(), last_import_id=import_id)).rowcount
+
+    connection.execute(insert(PEOPLE).from_select(
+        [*STAGED, "in_registry", "first_import_id", "last_import_id"],
+        select(*STAGE.c, true(), literal(import_id), literal(import_id))
+        .where(~exists().where(PEOPLE.c.id_hash == STAGE.c.id_hash))))
+
+    batch.added, batch.updated, batch.unchanged, batch.left = (staged - listed_before, updated,
+                                                                listed_before - updated, left)
+    batch.status = ImportStatus.done
+
+
+# --- showing an import ---------------------------------------------------------------------------
+
+def change_counts(batch: RegistryImport) -> dict[ChangeKind, int]:
+    return dict(db.session.execute(select(RegistryChange.kind, func.count()).where(
+        RegistryChange.import_id == batch.id).group_by(RegistryChange.kind)).all())
+
+
+def rejections_page(batch: RegistryImport, page: int, per_page: int) -> list[RegistryRejection]:
+    return list(db.session.scalars(
+        select(RegistryRejection).options(undefer(RegistryRejection.values))
+        .where(RegistryRejection.import_id == batch.id).order_by(RegistryRejection.row_no, RegistryRejection.id)
+        .offset((page - 1) * per_page).limit(per_page)))
+
+
+def reason_text(rejection: RegistryRejection) -> str:
+    return _(rejection.reason, **rejection.values["params"])
+
+
+def rejections_workbook(batch: RegistryImport) -> io.BytesIO:
+    """The batch's refused rows as an XLSX file: 行号, 原因, then the row's own columns."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("被拒绝的行"))
+    rows = db.session.execute(
+        select(RegistryRejection.row_no, RegistryRejection.reason, RegistryRejection.values)
+        .where(RegistryRejection.import_id == batch.id).order_by(RegistryRejection.row_no, RegistryRejection.id)
+        .execution_options(yield_per=1_000))
+    headers = None
+    for row_no, reason, values in rows:
+        if headers is None:
+            headers = list(values["cells"])  # every row of one file has the same columns
+            sheet.append([_("行号"), _("原因"), *headers])
+        texts = [_(reason, **values["params"]), *(values["cells"].get(h, "") for h in headers)]
+        sheet.append([row_no, *(_as_text(sheet, text) for text in texts)])
+    if headers is None:
+        sheet.append([_("行号"), _("原因")])
+    out = io.BytesIO()
+    workbook.save(out)
+    out.seek(0)
+    return out
+
+
+def _as_text(sheet, text: str):
+    """A cell that Excel shows as text, even when it starts with "=" (a formula otherwise).
+
+    Control characters, which XLSX cannot hold, are dropped.
+    """
+    text = ILLEGAL_CHARACTERS_RE.sub("", text)
+    if not text.startswith("="):
+        return text
+    cell = WriteOnlyCell(sheet, value=text)
+    cell.data_type = "s"
+    return cell

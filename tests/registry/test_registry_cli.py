@@ -1,0 +1,46 @@
+"""`flask portal registry import FILE`: the same import from the command line, with its counts printed."""
+from sqlalchemy import func, select
+
+from portal.registry.models import ImportStatus, RegistryImport, RegistryPerson
+
+
+def run(app, *args: str):
+    return app.test_cli_runner().invoke(args=["portal", "registry", "import", *args])
+
+
+def test_import_prints_the_counts_and_the_first_reasons(app, db, tmp_path, registry_csv, row, id_number):
+    a, b = id_number(), id_number()
+    path = tmp_path / "名单.csv"
+    path.write_bytes(registry_csv([row(a, "甲"), row(b, "乙"), row("123", "坏"), row(id_number(), "")], encoding="gbk"))
+
+    result = run(app, str(path))
+
+    assert result.exit_code == 0, result.output
+    assert "2 added, 0 updated, 0 unchanged, 0 left, 2 rejected" in result.output
+    assert "row 4: 身份证号应为18位。" in result.output and "row 5: 姓名为空。" in result.output
+    batch = db.session.scalar(select(RegistryImport))
+    assert (batch.status, batch.filename, batch.created_by_id) == (ImportStatus.done, "名单.csv", None)
+
+
+def test_partial_import_keeps_the_absent(app, db, tmp_path, registry_csv, row, id_number):
+    a, b = id_number(), id_number()
+    (tmp_path / "all.csv").write_bytes(registry_csv([row(a, "甲"), row(b, "乙")]))
+    (tmp_path / "some.csv").write_bytes(registry_csv([row(a, "甲")]))
+    run(app, str(tmp_path / "all.csv"))
+
+    result = run(app, "--partial", str(tmp_path / "some.csv"))
+
+    assert "0 added, 0 updated, 1 unchanged, 0 left, 0 rejected" in result.output
+    assert db.session.scalar(select(func.count()).select_from(RegistryPerson).where(RegistryPerson.in_registry)) == 2
+
+
+def test_a_file_that_cannot_be_imported_fails_with_its_message(app, db, tmp_path):
+    path = tmp_path / "名单.csv"
+    path.write_text("姓名,户编号\n黎小海,H1\n")
+
+    result = run(app, str(path))
+
+    assert result.exit_code == 1
+    assert "文件中没有“身份证号”列" in result.output
+    assert db.session.scalar(select(RegistryImport.status)) == ImportStatus.failed
+    assert db.session.scalar(select(func.count()).select_from(RegistryPerson)) == 0

@@ -1,0 +1,463 @@
+"""Importing the registry file through the admin's form: formats and encodings, bad rows listed by
+row number, whole-file problems refused with nothing changed, re-imports that change nothing,
+people who leave and come back, and no ID number ever stored in plaintext."""
+import io
+from datetime import date, timedelta
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import JSON, LargeBinary, String, func, select
+from stdnum.cn import ric
+
+from portal.audit.models import AuditEntry
+from portal.common.idnumbers import mask, vault
+from portal.registry import importer, services
+from portal.registry.models import (
+    ChangeKind,
+    ImportStatus,
+    PovertyStatus,
+    RegistryChange,
+    RegistryFile,
+    RegistryImport,
+    RegistryPerson,
+    RegistryRejection,
+)
+from portal.registry.services import lookup, today
+
+FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９ｘ")
+
+
+def people(db) -> dict[str, RegistryPerson]:
+    """Everyone ever listed, by name."""
+    db.session.expire_all()
+    return {p.name: p for p in db.session.scalars(select(RegistryPerson))}
+
+
+def rejections(db, batch) -> list[tuple[int, str, dict]]:
+    return [(r.row_no, r.reason, r.values) for r in db.session.scalars(
+        select(RegistryRejection).where(RegistryRejection.import_id == batch.id).order_by(RegistryRejection.row_no))]
+
+
+def id_ending_in_x(id_number) -> str:
+    while not (number := id_number()).endswith("X"):
+        pass
+    return number
+
+
+# --- formats and encodings ---------------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk", "gb18030"])
+def test_csv_in_each_encoding_is_detected_and_imported(db, import_file, registry_csv, row, id_number, text,
+                                                        as_admin, encoding):
+    # 䶮 (CJK Extension A) is in GB18030 but not GBK, so only that file uses it.
+    rare = "刘䶮" if encoding == "gb18030" else "刘岩"
+    numbers = [id_number() for _ in range(3)]
+    rows = [row(numbers[0], "黎小海"), row(numbers[1], "符阿妹", 与户主关系="之女"),
+            row(numbers[2], rare, 与户主关系="户主", 脱贫状态="监测对象", 是否低保="是")]
+    data = registry_csv(rows, encoding=encoding)
+
+    batch = import_file(data)
+
+    assert (batch.status, batch.added, batch.rejected, batch.error) == (ImportStatus.done, 3, 0, None)
+    listed = people(db)
+    assert set(listed) == {"黎小海", "符阿妹", rare}
+    householder = listed[rare]
+    assert (householder.relation, householder.poverty_status, householder.dibao, householder.county,
+            householder.year_identified) == ("户主", PovertyStatus.monitored, True, "琼山区", 2016)
+    assert lookup(numbers[2]).id == householder.id
+    page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
+    assert "已完成" in page and "新增 3" in page and "被拒绝的行 0" in page
+
+
+def test_xlsx_with_numbers_in_cells_is_imported(db, import_file, registry_xlsx, id_number):
+    a, b = id_number(), id_number()
+    # Excel keeps household numbers and years as numbers, 是否低保 sometimes as TRUE/FALSE.
+    data = registry_xlsx([
+        ["黎小海", a, 4601070010001, "之子", 460107, "琼山区", "云龙镇", "云蛟村", 2016, "已脱贫", False, 13800138000],
+        ["符阿妹", b, 4601070010001.0, "之女", "460107", "琼山区", "云龙镇", "云蛟村", 2017.0, "返贫", True, None]])
+
+    batch = import_file(data, "名单.xlsx")
+
+    assert (batch.status, batch.added, batch.rejected) == (ImportStatus.done, 2, 0)
+    listed = people(db)
+    assert (listed["黎小海"].household_no, listed["黎小海"].region_code, listed["黎小海"].phone,
+            listed["黎小海"].dibao) == ("4601070010001", "460107", "13800138000", False)
+    assert (listed["符阿妹"].year_identified, listed["符阿妹"].poverty_status, listed["符阿妹"].dibao) == (
+        2017, PovertyStatus.relapsed, True)
+
+
+def test_xlsx_id_stored_as_a_number_is_refused_with_the_reason(db, import_file, registry_xlsx, id_number, text,
+                                                                as_admin):
+    data = registry_xlsx([["黎小海", float(id_number()), "H1"], ["符阿妹", id_number(), "H1"]],
+                         header=["姓名", "身份证号", "户编号"])
+
+    batch = import_file(data, "名单.xlsx")
+
+    assert (batch.added, batch.rejected) == (1, 1)
+    [(row_no, reason, _)] = rejections(db, batch)
+    assert row_no == 2 and reason == importer.ID_AS_NUMBER
+    assert "身份证号被 Excel 存成了数字" in text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
+
+
+def test_alias_column_any_order_and_untrimmed_headers(db, import_file, registry_csv, id_number):
+    number = id_number()
+    data = registry_csv([{" 户编号 ": "H7", "证件号码": number, "姓名　": "黎小海"}],
+                        header=[" 户编号 ", "证件号码", "姓名　"])
+
+    batch = import_file(data)
+
+    assert (batch.added, batch.rejected, batch.unknown_columns) == (1, 0, [])
+    assert lookup(number).household_no == "H7"
+
+
+HEADER_WITH_EXTRA = ["姓名", "备注", "身份证号", "户编号", "民族"]
+
+
+def test_unknown_columns_are_reported_and_ignored(db, import_file, registry_csv, row, id_number, as_admin, text):
+    data = registry_csv([{**row(id_number()), "备注": "外出务工", "民族": "黎族"}], header=HEADER_WITH_EXTRA)
+
+    batch = import_file(data)
+
+    assert batch.added == 1 and batch.unknown_columns == ["备注", "民族"]
+    assert "以下列不认识，已忽略：备注、民族" in text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
+
+
+
+@pytest.mark.parametrize("block_bytes", [importer.BLOCK_BYTES, 40])
+def test_quoted_fields_crlf_tabs_and_blank_lines(db, import_file, registry_csv, id_number, monkeypatch, block_bytes):
+    monkeypatch.setattr(importer, "BLOCK_BYTES", block_bytes)  # 40: blocks end inside quoted line breaks
+    a, b = id_number(), id_number()
+    data = registry_csv([{"姓名": "黎小海", "身份证号": a, "户编号": "H1", "村": "云蛟村,\n三队"},
+                         {}, {"姓名": "符阿妹", "身份证号": b, "户编号": "H1"}],
+                        header=["姓名", "身份证号", "户编号", "村"], delimiter="\t", newline="\r\n")
+
+    batch = import_file(data)
+
+    assert (batch.added, batch.rejected) == (2, 0)
+    assert people(db)["黎小海"].village == "云蛟村,\n三队"
+
+
+def test_short_rows_and_cells_past_the_header(db, import_file, id_number):
+    a, b = id_number(), id_number()
+    data = f"姓名,身份证号,户编号\n黎小海,{a},H1,之子,多余\n符阿妹,{b}\n".encode()
+
+    batch = import_file(data)
+
+    assert (batch.added, batch.rejected) == (1, 1)
+    assert people(db)["黎小海"].relation == ""  # the cell past the header is not read as a column
+    assert rejections(db, batch)[0][:2] == (3, importer.NO_HOUSEHOLD)
+
+
+# --- bad rows ----------------------------------------------------------------------------------
+
+def test_bad_rows_are_listed_by_row_number_and_the_rest_imported(db, import_file, registry_csv, row, id_number,
+                                                                 as_admin, text):
+    good, x_number = id_number(), id_ending_in_x(id_number)
+    wrong_digit = good[:17] + str((int(good[17]) + 1) % 10) if good[17] != "X" else good[:17] + "0"
+    born_later = make_future_id()
+    rows = [
+        row(good, "正常"),                                                   # row 2
+        row(wrong_digit, "校验位错"),                                         # row 3
+        row(born_later, "未出生"),                                            # row 4
+        row("999999" + good[6:17] + ric.calc_check_digit(f"999999{good[6:17]}0"), "地区码错"),  # row 5
+        row(" ".join(id_number().translate(FULL_WIDTH)), "全角数字"),          # row 6: accepted
+        row(x_number.lower(), "小写x"),                                       # row 7: accepted
+        row(id_number(), ""),                                                # row 8
+        row(id_number(), "无户号", 户编号=""),                                 # row 9
+        row(id_number(), "区划错", 行政区划代码="46010"),                       # row 10
+        row(id_number(), "年度错", 识别年度=str(date.today().year + 1)),        # row 11
+        row(id_number(), "状态错", 脱贫状态="已退出"),                          # row 12
+        row(id_number(), "低保错", 是否低保="不是"),                            # row 13
+        row(good, "重复"),                                                   # row 14
+        row(id_number(), "名字太长" * 20),                                     # row 15
+    ]
+
+    batch = import_file(registry_csv(rows))
+
+    assert (batch.status, batch.added, batch.rejected) == (ImportStatus.done, 3, 11)
+    assert set(people(db)) == {"正常", "全角数字", "小写x"}
+    assert lookup(x_number).name == "小写x"
+    assert [(row_no, reason) for row_no, reason, _ in rejections(db, batch)] == [
+        (3, "身份证号校验位不对，请逐位核对。"), (4, "身份证号中的出生日期晚于今天。"),
+        (5, "身份证号前6位不是有效的行政区划代码。"), (8, importer.NO_NAME), (9, importer.NO_HOUSEHOLD),
+        (10, importer.BAD_REGION_CODE), (11, importer.BAD_YEAR), (12, importer.BAD_STATUS), (13, importer.BAD_DIBAO),
+        (14, importer.DUPLICATE_ID), (15, importer.TOO_LONG)]
+    kept = {row_no: values for row_no, _, values in rejections(db, batch)}
+    assert kept[3]["cells"]["身份证号"] == mask(wrong_digit) and kept[3]["cells"]["姓名"] == "校验位错"
+    assert kept[14]["params"] == {"row": 2}
+    assert kept[15]["params"] == {"column": "姓名", "max": 64}
+
+    page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
+    assert "3 身份证号校验位不对，请逐位核对。 姓名：校验位错" in page
+    assert "14 身份证号与第 2 行重复。" in page
+    assert "15 “姓名”超过 64 个字。" in page
+    assert "12 脱贫状态应为“未脱贫”“已脱贫”“返贫”或“监测对象”。" in page
+    assert good not in page and wrong_digit not in page
+
+
+def make_future_id() -> str:
+    body = f"460107{date.today() + timedelta(days=400):%Y%m%d}123"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def test_rejected_rows_download_as_xlsx(db, import_file, registry_csv, row, id_number, as_admin):
+    good = id_number()
+    batch = import_file(registry_csv([row(good), row(id_number(), ""), row(good, "重复"),
+                                      row("=HYPERLINK(\"x\")", "公式", 村="云\x01蛟村")]))
+
+    response = as_admin.get(f"/admin/registry/imports/{batch.id}/rejections.xlsx")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    sheet = load_workbook(io.BytesIO(response.data), read_only=True).worksheets[0]
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("行号", "原因", *HEADER_ROW)
+    assert [(r[0], r[1], r[2]) for r in rows[1:]] == [
+        (3, "姓名为空。", None), (4, "身份证号与第 2 行重复。", "重复"), (5, "身份证号应为18位。", "公式")]
+    assert rows[2][3] == mask(good) and good not in str(rows)
+    assert rows[3][9] == "云蛟村"
+
+
+HEADER_ROW = ("姓名", "身份证号", "户编号", "与户主关系", "行政区划代码", "县", "乡镇", "村", "识别年度", "脱贫状态",
+              "是否低保", "联系电话")
+
+
+def test_a_long_list_of_rejections_is_paged(db, import_file, registry_csv, row, id_number, as_admin, text,
+                                            monkeypatch):
+    monkeypatch.setattr("portal.registry.views.REJECTIONS_PER_PAGE", 2)
+    batch = import_file(registry_csv([row(id_number())] + [row(id_number(), "") for _ in range(5)]))
+
+    first, last = as_admin.get(f"/admin/registry/imports/{batch.id}"), \
+        as_admin.get(f"/admin/registry/imports/{batch.id}?page=3")
+
+    assert "第 1 / 3 页" in text(first) and 'rel="next"' in first.text
+    assert "7 姓名为空。" in text(last) and "6 姓名为空。" not in text(last)
+
+
+# --- whole-file problems -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "文件是空的。"),
+    (b"  \r\n", "文件是空的。"),
+    ("姓名,户编号\n黎小海,H1\n".encode(), "文件中没有“身份证号”列（也可以叫“证件号码”）。"),
+    ("身份证号,户编号\n".encode("gbk"), "文件中没有“姓名”列。"),
+    ("姓名,身份证号,证件号码,户编号\n".encode(), "第一行有重复的列名"),
+    (b"%PDF-1.7\n...", "文件不是 XLSX 或 CSV 格式。"),
+    (b"PK\x03\x04 not really a zip", "XLSX 文件无法打开"),
+    (b"\xff\xfe\xfd,\xff\n", "无法识别 CSV 文件的文字编码"),
+])
+def test_a_file_that_cannot_be_imported_is_refused_on_the_form(db, upload, registry_state, text, data, message):
+    before = registry_state()
+
+    response = upload(data)
+
+    assert response.status_code == 200
+    assert message in text(response) and "请按提示修改标出的内容后再提交。" in text(response)
+    assert registry_state() == before
+
+
+def test_a_file_failing_after_its_first_rows_changes_nothing(db, import_file, registry_csv, row, id_number,
+                                                              registry_state, as_admin, text, monkeypatch):
+    import_file(registry_csv([row(id_number(), "早已在册")]))
+    before = registry_state(imports=False)
+    monkeypatch.setattr(importer, "BLOCK_BYTES", 256)  # so the bad bytes are met block by block
+    data = registry_csv([row(id_number(), "甲"), row(id_number(), "")]) + b"\xff\xff,\xff\n"
+
+    batch = import_file(data, full=True)
+
+    assert (batch.status, batch.error, batch.rejected) == (ImportStatus.failed, importer.UNDECODABLE, 0)
+    assert registry_state(imports=False) == before
+    assert db.session.scalar(select(func.count()).select_from(RegistryRejection)
+                             .where(RegistryRejection.import_id == batch.id)) == 0
+    page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
+    assert "导入失败，名单未作任何改动。 无法识别 CSV 文件的文字编码" in page
+
+
+def test_header_only_and_all_rows_bad_fail_without_marking_anyone_left(db, import_file, registry_csv, row,
+                                                                        id_number, registry_state, as_admin, text):
+    import_file(registry_csv([row(id_number(), "早已在册")]))
+    before = registry_state(imports=False)
+
+    header_only = import_file(registry_csv([]), full=True)
+    all_bad = import_file(registry_csv([row("123", "甲"), row(id_number(), "")]), full=True)
+
+    assert (header_only.status, header_only.error) == (ImportStatus.failed, "文件中只有列名，没有数据行。")
+    assert (all_bad.status, all_bad.rejected) == (ImportStatus.failed, 2)
+    assert registry_state(imports=False) == before
+    page = text(as_admin.get(f"/admin/registry/imports/{all_bad.id}"))
+    assert "导入失败，名单未作任何改动。 没有一行数据通过检查。" in page and "2 身份证号应为18位。" in page
+
+
+# --- batches over time -------------------------------------------------------------------------
+
+def test_importing_the_same_file_twice_changes_nothing(db, import_file, registry_csv, row, id_number, as_admin,
+                                                       text, registry_state):
+    data = registry_csv([row(id_number(), "黎小海"), row(id_number(), "符阿妹"), row("bad", "坏行")])
+    first = import_file(data)
+    before = registry_state(imports=False)
+
+    second = import_file(data)
+
+    assert (first.added, first.rejected) == (2, 1)
+    assert (second.status, second.added, second.updated, second.unchanged, second.left, second.rejected) == (
+        ImportStatus.done, 0, 0, 2, 0, 1)
+    assert registry_state(imports=False) == before
+    assert "名单没有任何变化" in text(as_admin.get(f"/admin/registry/imports/{second.id}"))
+    assert "名单没有任何变化" not in text(as_admin.get(f"/admin/registry/imports/{first.id}"))
+
+
+def test_a_newer_full_import_marks_absentees_left_and_keeps_history(db, import_file, registry_csv, row, id_number,
+                                                                    as_admin, text):
+    stays, changes, goes = id_number(), id_number(), id_number()
+    first = import_file(registry_csv([row(stays, "留下"), row(changes, "变了"), row(goes, "走了")]))
+
+    second = import_file(registry_csv([row(stays, "留下"), row(changes, "变了", 脱贫状态="返贫", 联系电话="")]))
+
+    assert (second.added, second.updated, second.unchanged, second.left) == (0, 1, 1, 1)
+    listed = people(db)
+    assert listed["走了"].in_registry is False and listed["走了"].left_on == today()
+    assert lookup(goes) is None and lookup(stays) is not None
+    assert listed["变了"].poverty_status == PovertyStatus.relapsed and listed["变了"].phone == ""
+    history = {(c.person_id, c.kind): c for c in db.session.scalars(select(RegistryChange))}
+    assert history[listed["变了"].id, ChangeKind.updated].changes == {
+        "poverty_status": ["lifted", "relapsed"], "phone": ["13800138000", ""]}
+    assert history[listed["走了"].id, ChangeKind.left].import_id == second.id
+    assert (listed["走了"].first_import_id, listed["走了"].last_import_id) == (first.id, second.id)
+
+    page = text(as_admin.get(f"/admin/registry/people/{listed['变了'].id}"))
+    assert "由 名单.csv 列入名单" in page and "信息变更" in page
+    assert "脱贫状态：已脱贫 → 返贫" in page and "联系电话：13800138000 → （空）" in page
+    assert mask(changes) in page and changes not in page
+    assert "已于" in text(as_admin.get(f"/admin/registry/people/{listed['走了'].id}"))
+
+
+def test_a_partial_import_does_not_mark_absentees(db, import_file, registry_csv, row, id_number):
+    a, b = id_number(), id_number()
+    import_file(registry_csv([row(a, "甲"), row(b, "乙")]))
+
+    partial = import_file(registry_csv([row(a, "甲", 是否低保="是")]), full=False)
+
+    assert (partial.full, partial.updated, partial.left) == (False, 1, 0)
+    assert people(db)["乙"].in_registry and people(db)["甲"].dibao is True
+
+
+def test_a_person_who_left_and_is_listed_again_is_back(db, import_file, registry_csv, row, id_number, as_admin, text):
+    a, b = id_number(), id_number()
+    import_file(registry_csv([row(a, "甲"), row(b, "乙")]))
+    import_file(registry_csv([row(a, "甲")]))
+
+    back = import_file(registry_csv([row(a, "甲"), row(b, "乙")]))
+
+    person = people(db)["乙"]
+    assert (person.in_registry, person.left_on) == (True, None)
+    assert (back.added, back.updated, back.unchanged) == (0, 1, 1)
+    kinds = db.session.scalars(select(RegistryChange.kind).where(RegistryChange.person_id == person.id)
+                               .order_by(RegistryChange.id))
+    assert list(kinds) == [ChangeKind.left, ChangeKind.returned]
+    assert "（其中重新列入 1 人）" in text(as_admin.get(f"/admin/registry/imports/{back.id}"))
+    assert "重新列入" in text(as_admin.get(f"/admin/registry/people/{person.id}"))
+
+
+@pytest.mark.parametrize("kind", ["utf-8-sig", "gbk", "xlsx"])
+def test_blocks_checked_in_worker_processes_give_the_same_result(db, import_file, registry_csv, registry_xlsx, row,
+                                                                 id_number, monkeypatch, kind):
+    monkeypatch.setattr(importer, "PARALLEL_ROWS", 0)
+    # A few rows per block, so repeats span blocks.
+    monkeypatch.setattr(importer, "BLOCK_BYTES", 300)
+    monkeypatch.setattr(importer, "XLSX_BLOCK_ROWS", 3)
+    numbers = [id_number() for _ in range(12)]
+    rows = [row(n, f"人{i}") for i, n in enumerate(numbers)] + [row(numbers[0], "重复"), row("bad", "坏")]
+
+    if kind == "xlsx":
+        batch = import_file(registry_xlsx([list(r.values()) for r in rows]), "名单.xlsx")
+    else:
+        batch = import_file(registry_csv(rows, encoding=kind))
+
+    assert (batch.added, batch.rejected, batch.rows_done) == (12, 2, 14)
+    assert [(r, reason) for r, reason, _ in rejections(db, batch)] == [
+        (14, importer.DUPLICATE_ID), (15, "身份证号应为18位。")]
+    assert rejections(db, batch)[0][2]["params"] == {"row": 2}
+
+
+# --- background imports ------------------------------------------------------------------------
+
+def test_a_large_file_imports_as_a_background_job(app, db, upload, registry_csv, row, id_number, monkeypatch):
+    monkeypatch.setitem(app.config, "REGISTRY_BACKGROUND_BYTES", 100)
+    number = id_number()
+    stored, real_run = [], services.run_import
+
+    def run_noting_the_stored_file(import_id, source):
+        stored.append(db.session.scalar(select(RegistryFile.data).where(RegistryFile.import_id == import_id)))
+        return real_run(import_id, source)
+    monkeypatch.setattr(services, "run_import", run_noting_the_stored_file)
+    data = registry_csv([row(number), row(id_number(), "")])
+
+    response = upload(data)
+
+    import_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    db.session.expire_all()
+    batch = db.session.get(RegistryImport, import_id)
+    assert (batch.status, batch.added, batch.rejected) == (ImportStatus.done, 1, 1)
+    assert db.session.scalar(select(func.count()).select_from(RegistryFile)) == 0
+    [sealed] = stored  # while queued, the file was stored sealed: the ID number does not show in it
+    assert number.encode() not in sealed and vault().unseal(sealed) == data
+
+
+def test_the_import_page_shows_progress_and_refreshes_while_running(db, as_admin):
+    batch = RegistryImport(filename="大名单.csv", sha256="0" * 64, size=1, status=ImportStatus.running,
+                           rows_total=1000, rows_done=250)
+    db.session.add(batch)
+    db.session.flush()
+
+    running = as_admin.get(f"/admin/registry/imports/{batch.id}")
+    batch.status, batch.rows_done = ImportStatus.done, 1000
+    db.session.flush()
+    done = as_admin.get(f"/admin/registry/imports/{batch.id}")
+
+    assert '<meta http-equiv="refresh" content="2">' in running.text
+    assert '<progress id="import-progress" max="1000" value="250">' in running.text
+    assert "导入中" in running.text
+    assert "refresh" not in done.text and "<progress" not in done.text
+
+
+# --- ID numbers at rest ------------------------------------------------------------------------
+
+def test_no_id_number_is_stored_in_plaintext(app, db, import_file, registry_csv, row, id_number, monkeypatch):
+    monkeypatch.setitem(app.config, "REGISTRY_BACKGROUND_BYTES", 100)  # through the stored, sealed file too
+    numbers = [id_number() for _ in range(4)]
+    import_file(registry_csv([row(numbers[0]), row(numbers[1]), row(numbers[2], ""), row(numbers[0], "重复"),
+                              row(" ".join(numbers[3].translate(FULL_WIDTH)), "全角")]))
+    import_file(registry_csv([row(numbers[1], 脱贫状态="返贫")]))
+
+    tables = [m.__table__ for m in (RegistryImport, RegistryFile, RegistryPerson, RegistryChange, RegistryRejection,
+                                    AuditEntry)]
+    found = []
+    for table in tables:
+        columns = [c for c in table.c if isinstance(c.type, String | LargeBinary | JSON)]
+        for values in db.session.execute(select(*columns)):
+            for value in values:
+                blob = value if isinstance(value, bytes) else str(value).encode()
+                found += [(table.name, n) for n in numbers if n.encode() in blob or n[:17].encode() in blob]
+    assert found == []
+    assert db.session.scalar(select(func.count()).select_from(RegistryPerson)) == 3
+
+
+def test_a_failure_while_merging_leaves_the_registry_unchanged(db, import_file, registry_csv, row, id_number,
+                                                               registry_state, monkeypatch):
+    import_file(registry_csv([row(id_number(), "早已在册")]))
+    before = registry_state(imports=False)
+    real_merge = services._merge
+
+    def merge_then_fail(*args):
+        real_merge(*args)
+        raise RuntimeError("the database went away")
+    monkeypatch.setattr(services, "_merge", merge_then_fail)
+    data = registry_csv([row(id_number(), "甲"), row(id_number(), "")])
+    batch = services.create_import(None, "名单.csv", io.BytesIO(data), full=True, keep_file=False)
+
+    with pytest.raises(RuntimeError):
+        services.run_import(batch.id, io.BytesIO(data))
+
+    assert registry_state(imports=False) == before
+    db.session.expire_all()
+    assert (batch.status, batch.error, batch.rejected) == (ImportStatus.failed, services.INTERNAL_ERROR, 0)

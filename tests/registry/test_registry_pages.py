@@ -1,0 +1,118 @@
+"""The registry pages are the admin's alone; looking a person up by ID number and revealing one is audited."""
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+
+from portal.audit.models import AuditEntry
+from portal.auth.models import Role
+from portal.common.idnumbers import mask
+from portal.registry.models import ImportStatus, RegistryImport
+from portal.registry.services import lookup
+
+
+@pytest.fixture
+def listed(make_registry_person, id_number):
+    number = id_number()
+    return number, make_registry_person("黎小海", number)
+
+
+def routes(person_id: int, import_id: int) -> list[tuple[str, str]]:
+    return [("get", "/admin/registry"), ("post", "/admin/registry/imports"),
+            ("get", f"/admin/registry/imports/{import_id}"),
+            ("get", f"/admin/registry/imports/{import_id}/rejections.xlsx"),
+            ("get", f"/admin/registry/people/{person_id}"), ("post", f"/admin/registry/people/{person_id}/reveal"),
+            ("post", "/admin/registry/lookup")]
+
+
+@pytest.mark.parametrize("role", [Role.applicant, Role.staff, Role.finance])
+def test_other_roles_are_refused(client, login, make_user, listed, role):
+    _, person = listed
+    login(make_user(role))
+    for method, url in routes(person.id, person.first_import_id):
+        assert getattr(client, method)(url).status_code == 403, url
+
+
+def test_anonymous_visitors_are_sent_to_log_in(client, listed):
+    _, person = listed
+    for method, url in routes(person.id, person.first_import_id):
+        response = getattr(client, method)(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+
+
+def test_unknown_ids_give_404(as_admin):
+    for url in ("/admin/registry/imports/999999", "/admin/registry/imports/999999/rejections.xlsx",
+                "/admin/registry/people/999999"):
+        assert as_admin.get(url).status_code == 404
+    assert as_admin.post("/admin/registry/people/999999/reveal").status_code == 404
+
+
+def test_the_registry_page_lists_past_imports(db, as_admin, admin, text):
+    db.session.add(RegistryImport(filename="2025年名单.xlsx", sha256="0" * 64, size=1, status=ImportStatus.done,
+                                  added=1200, rejected=3, created_by_id=admin.id))
+    db.session.add(RegistryImport(filename="补充名单.csv", sha256="0" * 64, size=1, status=ImportStatus.failed,
+                                  full=False))
+    db.session.flush()
+
+    page = as_admin.get("/admin/registry")
+
+    assert page.status_code == 200
+    assert '<input checked id="upload-full" name="upload-full" type="checkbox"' in page.text  # full list by default
+    shown = text(page)
+    assert "2025年名单.xlsx 已完成 1,200 0 0 0 3 人社管理员" in shown
+    assert "补充名单.csv 部分名单 失败" in shown
+
+
+def test_the_person_page_masks_the_id_number(as_admin, listed, text):
+    number, person = listed
+
+    page = as_admin.get(f"/admin/registry/people/{person.id}")
+
+    assert page.status_code == 200
+    assert mask(number) in page.text and number not in page.text
+    assert "在名单中" in text(page) and "户编号 4601070010001" in text(page)
+
+
+def test_reveal_shows_the_whole_number_once_and_is_audited(db, as_admin, admin, listed):
+    number, person = listed
+
+    revealed = as_admin.post(f"/admin/registry/people/{person.id}/reveal")
+    again = as_admin.get(f"/admin/registry/people/{person.id}")
+
+    assert revealed.status_code == 200 and number in revealed.text
+    assert revealed.headers["Cache-Control"] == "no-store"
+    assert number not in again.text
+    [entry] = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "registry_person.reveal_id"))
+    assert (entry.actor_id, entry.object_type, entry.object_id) == (admin.id, "registry_people", person.id)
+
+
+def test_lookup_by_id_number_opens_the_person(as_admin, listed):
+    number, person = listed
+    typed = " ".join(number.translate(str.maketrans("0123456789", "０１２３４５６７８９")))
+
+    response = as_admin.post("/admin/registry/lookup", data={"lookup-number": typed})
+
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/admin/registry/people/{person.id}")
+
+
+@pytest.mark.parametrize("typed, message", [("4601", "身份证号应为18位。"), ("", "请填写身份证号。")])
+def test_lookup_of_a_bad_number_says_why(as_admin, text, typed, message):
+    response = as_admin.post("/admin/registry/lookup", data={"lookup-number": typed})
+
+    assert response.status_code == 200 and message in text(response)
+
+
+def test_lookup_of_a_number_not_listed_says_so(as_admin, id_number, listed, text):
+    response = as_admin.post("/admin/registry/lookup", data={"lookup-number": id_number()})
+
+    assert response.status_code == 200 and "名单中没有这个身份证号。" in text(response)
+
+
+def test_lookup_service_finds_only_people_in_the_registry(db, make_registry_person, id_number):
+    here, gone = id_number(), id_number()
+    person = make_registry_person("黎小海", here)
+    make_registry_person("符阿妹", gone, in_registry=False, left_on=date(2025, 1, 1))
+
+    assert lookup(here.lower()) == person
+    assert lookup(gone) is None and lookup(id_number()) is None
