@@ -5,15 +5,16 @@ PostgreSQL server, a database created on it for this run and dropped afterwards.
 """
 import os
 import uuid
+from contextlib import contextmanager
 from datetime import date, timedelta
 
 import pytest
 from flask import g, request_started
 from flask_migrate import upgrade
 from flask_sqlalchemy.session import Session as FlaskSQLAlchemySession
-from sqlalchemy import create_engine, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from portal import create_app
 from portal.auth.models import Role, User
@@ -112,6 +113,26 @@ def db(app):
         _db.session = original
         transaction.rollback()
         connection.close()
+
+
+@pytest.fixture
+def count_queries(db):
+    """`with count_queries() as statements:` collects the SQL the engine runs, without the savepoints
+    the harness adds."""
+    @contextmanager
+    def counting():
+        statements: list[str] = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
+                statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", before)
+        try:
+            yield statements
+        finally:
+            event.remove(db.engine, "before_cursor_execute", before)
+    return counting
 
 
 @pytest.fixture

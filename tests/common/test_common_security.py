@@ -22,7 +22,8 @@ PAGES = [
     (Role.staff, "/manage/courses/{course}/edit"), (Role.staff, "/courses/{draft}"),
     (Role.admin, "/admin/accounts"), (Role.admin, "/admin/institutions"), (Role.admin, "/admin/institutions/new"),
     (Role.admin, "/admin/institutions/{institution}/edit"),
-    (Role.applicant, "/family"), (Role.applicant, "/family/students/new"), (Role.applicant, "/family/students/{student}"),
+    (Role.applicant, "/family"), (Role.applicant, "/family/students/new"),
+    (Role.applicant, "/family/students/{student}"),
     (Role.applicant, "/family/students/{student}/edit"), (Role.applicant, "/courses/{course}/apply"),
     (Role.applicant, "/applications"), (Role.applicant, "/notifications"),
     (Role.applicant, "/enrollments/{enrollment}/notice.pdf"), (None, "/notices/{token}"),
@@ -73,8 +74,9 @@ def site(db, make_institution, make_course, make_user, make_student, make_regist
     db.session.flush()
     person = make_registry_person()
     return SimpleNamespace(
-        ids=LazyIds(registry_import=person.first_import_id, registry_person=person.id,institution=institution.id, course=course.id, student=student.id, application=application.id,
-                    document=document.id, enrollment=enrollment.id, token=lambda: issue_notice(enrollment).token,
+        ids=LazyIds(institution=institution.id, course=course.id, student=student.id, application=application.id,
+                    registry_import=person.first_import_id, registry_person=person.id, document=document.id,
+                    enrollment=enrollment.id, token=lambda: issue_notice(enrollment).token,
                     draft=make_course(institution=institution, status=CourseStatus.draft).id),
         users={Role.staff: make_user(Role.staff, institution_id=institution.id), Role.admin: make_user(Role.admin),
                Role.applicant: family})

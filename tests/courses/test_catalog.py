@@ -2,13 +2,11 @@
 shows, what is never listed, bad filter values, and a fixed number of queries per page."""
 import html
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from babel.dates import format_date
-from sqlalchemy import event
 
 from portal.auth.models import Role
 from portal.courses.models import CourseKind, CourseLevel, CourseMode, CourseStatus
@@ -272,21 +270,6 @@ def test_absurd_page_number_shows_the_count_not_an_error(client, make_course):
 
 # --- queries per page ------------------------------------------------------------------------
 
-@contextmanager
-def count_queries(db):
-    """Count the SQL statements the engine runs, leaving out the test harness's savepoints."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-
 
 def add_courses(make_course, n: int):
     for i in range(n):
@@ -301,7 +284,8 @@ def add_courses(make_course, n: int):
     ({}, True),
     ({"q": "电工", "region": "460000", "kind": "poverty_class"}, True),
 ])
-def test_catalog_runs_a_fixed_number_of_queries(client, db, make_course, make_user, login, params, as_applicant):
+def test_catalog_runs_a_fixed_number_of_queries(count_queries, client, db, make_course, make_user, login, params,
+                                                as_applicant):
     if as_applicant:
         client = login(make_user(role=Role.applicant))
 
@@ -309,7 +293,7 @@ def test_catalog_runs_a_fixed_number_of_queries(client, db, make_course, make_us
 
     def queries_for_page() -> int:
         db.session.expire_all()  # as in a real request, which starts with an empty session
-        with count_queries(db) as statements:
+        with count_queries() as statements:
             page = client.get("/courses", query_string=params).text
         assert titles(page), "the page should list courses"
         statements_seen.append([s[:100] for s in statements])

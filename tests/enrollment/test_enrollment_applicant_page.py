@@ -2,12 +2,11 @@
 course, institution, timeline and the one next step; accepting, declining and withdrawing;
 nobody else's applications; a fixed number of queries."""
 import re
-from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
 from babel.dates import format_date
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from portal.auth.models import Role
 from portal.enrollment.models import Application, ApplicationStatus, Enrollment
@@ -15,21 +14,6 @@ from portal.enrollment.services import today, transition
 
 S = ApplicationStatus
 
-
-@contextmanager
-def count_queries(db):
-    """Count the SQL statements the engine runs, leaving out the test harness's savepoints."""
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 def long_date(day) -> str:
@@ -199,7 +183,8 @@ def test_visitors_are_sent_to_log_in(client, family):
 
 # --- queries -------------------------------------------------------------------------------------
 
-def test_the_page_runs_a_fixed_number_of_queries(db, client, login, make_user, make_course, green_student,
+def test_the_page_runs_a_fixed_number_of_queries(count_queries, db, client, login, make_user, make_course,
+                                                 green_student,
                                                 plain_student, apply, staff_of):
     parent = make_user(Role.applicant)
     students = [green_student(account=parent), plain_student(account=parent)]
@@ -217,7 +202,7 @@ def test_the_page_runs_a_fixed_number_of_queries(db, client, login, make_user, m
 
     def queries() -> int:
         db.session.expire_all()
-        with count_queries(db) as statements:
+        with count_queries() as statements:
             page = client.get("/applications").text
         assert "候补第" in page and "下载录取通知书" in page
         return len(statements)

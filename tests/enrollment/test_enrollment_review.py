@@ -1,11 +1,10 @@
 """Staff's review queue: their institution's applications only, filters, order (green channel first,
 then earliest), paging; the detail page with the evidence; decisions one by one and in bulk."""
 import re
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
 from portal.auth.models import Role
@@ -17,20 +16,6 @@ from portal.notifications.models import Notification
 
 S = ApplicationStatus
 
-
-@contextmanager
-def count_queries(db):
-    statements: list[str] = []
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK TO")):
-            statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    try:
-        yield statements
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
 
 
 def names_in_queue(page: str) -> list[str]:
@@ -113,14 +98,15 @@ def test_the_queue_pages(db, client, login, make_course, plain_student, apply, s
     assert names_in_queue(client.get("/manage/applications?page=99").text) == []
 
 
-def test_the_queue_runs_a_fixed_number_of_queries(db, client, login, make_course, green_student, plain_student,
+def test_the_queue_runs_a_fixed_number_of_queries(count_queries, db, client, login, make_course, green_student,
+                                                  plain_student,
                                                   apply, staff_of):
     course = make_course(reserved_places=0)
     login(staff_of(course))
 
     def queries() -> int:
         db.session.expire_all()
-        with count_queries(db) as statements:
+        with count_queries() as statements:
             page = client.get("/manage/applications?status=all").text
         assert names_in_queue(page)
         return len(statements)

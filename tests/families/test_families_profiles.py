@@ -265,7 +265,8 @@ def test_name_and_id_are_fixed_once_the_student_has_applied(db, as_applicant, ap
     assert "已有报名记录，姓名和身份证号不能再修改" in as_applicant.get(url).text
     before = counts()
     for change in (dict(name="黎晓海"), dict(number=id_number())):
-        response = as_applicant.post(url, data=student_form(change.get("number", ""), name=change.get("name", "黎小海")))
+        form = student_form(change.get("number", ""), name=change.get("name", "黎小海"))
+        response = as_applicant.post(url, data=form)
         field = "name" if "name" in change else "id_number"
         assert field_error(response, field) == "已有报名记录，姓名和身份证号不能再修改。如有错误，请联系报名学校。"
     assert counts() == before
