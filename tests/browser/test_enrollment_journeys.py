@@ -205,7 +205,7 @@ def test_grandmother_applies_through_the_green_channel_and_downloads_the_notice(
     expect(notice).to_be_visible()
     looks_right(phone)
 
-    with phone.expect_download() as download:
+    with phone.expect_download(timeout=30_000) as download:  # the process's first PDF also loads the fonts
         notice.click()
     assert download.value.suggested_filename.endswith(".pdf"), download.value.suggested_filename
     with open(download.value.path(), "rb") as f:
