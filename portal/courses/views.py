@@ -32,6 +32,7 @@ from portal.courses.services import (
     trades,
     update_course,
 )
+from portal.enrollment.services import promote
 from portal.extensions import db
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -158,6 +159,7 @@ def edit(course_id: int | None = None):
                 course = create_course(current_user, current_user.institution, _form_values(form))
             else:
                 update_course(current_user, course, _form_values(form))
+                promote(course)  # places added (or unreserved) go to the waiting list at once
         except CourseError as e:
             for name, message in e.problems.items():
                 getattr(form, "fee_yuan" if name == "fee_fen" else name).errors.append(message)

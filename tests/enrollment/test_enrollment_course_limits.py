@@ -3,8 +3,9 @@ general places outside the green channel each stay at or above what is filled.""
 import pytest
 from flask_babel import refresh
 
+from portal.courses.models import Course
 from portal.courses.services import CourseError, update_course
-from portal.enrollment.models import ApplicationStatus
+from portal.enrollment.models import Application, ApplicationStatus
 from portal.enrollment.services import transition
 
 S = ApplicationStatus
@@ -72,3 +73,25 @@ def test_the_edit_page_says_why(db, client, login, filled):
     assert "已有4人占用普通名额，招生人数减去预留名额不能少于此数。" in response.text
     db.session.refresh(course)
     assert course.reserved_places == 3
+
+
+def test_places_added_by_editing_the_course_go_to_the_waiting_list(db, login, make_course, plain_student, apply,
+                                                                  staff_of):
+    """Staff raise a full course's capacity: the first on its waiting list is admitted at once."""
+    course = make_course(capacity=1, reserved_places=0)
+    staff = staff_of(course)
+    transition(staff, apply(plain_student(name="先到的"), course), S.admitted)
+    waiting = apply(plain_student(name="候补的"), course)
+    transition(staff, waiting, S.waitlisted)
+
+    form = {"title": course.title, "trade": course.trade, "level": course.level, "kind": course.kind,
+            "mode": course.mode, "region_code": course.region_code, "hours": str(course.hours),
+            "start_date": course.start_date.isoformat(), "end_date": course.end_date.isoformat(),
+            "apply_opens": course.apply_opens.isoformat(), "apply_closes": course.apply_closes.isoformat(),
+            "capacity": "2", "reserved_places": "0", "fee_yuan": "0"}
+    response = login(staff).post(f"/manage/courses/{course.id}/edit", data=form)
+
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Application, waiting.id).status == S.admitted
+    assert db.session.get(Course, course.id).seats_filled == 2
