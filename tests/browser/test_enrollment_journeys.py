@@ -81,7 +81,7 @@ def application_of(page: Page, student: str, course: str):
 
 
 def add_student(page: Page, name: str, id_number: str, relation: str, school: str = "") -> None:
-    page.locator("header").get_by_role("link", name="家庭成员").click()
+    page.locator("header").get_by_role("link", name="我的家庭").click()
     expect(page.locator("h1")).to_have_text("我的家庭")
     page.locator("main").get_by_role("link", name="添加学生").click()
     expect(page.locator("h1")).to_have_text("添加学生")
