@@ -116,3 +116,9 @@ def test_lookup_service_finds_only_people_in_the_registry(db, make_registry_pers
 
     assert lookup(here.lower()) == person
     assert lookup(gone) is None and lookup(id_number()) is None
+
+
+@pytest.mark.parametrize("role", [Role.admin, Role.staff, Role.applicant])
+def test_only_the_admins_menu_leads_to_the_registry(client, login, make_user, role):
+    menu = login(make_user(role)).get("/courses").text.split('class="main-nav"')[1].split("</nav>")[0]
+    assert ('href="/admin/registry">建档立卡名单</a>' in menu) == (role == Role.admin)
