@@ -71,8 +71,8 @@ portal_cli.add_command(offers_cli)
 @offers_cli.command("lapse")
 def lapse_offers() -> None:
     """Lapse offers not accepted in time, and give their places to the waiting lists (run daily)."""
+    from portal.db import today
     from portal.enrollment.services import lapse_overdue
-    from portal.families.services import today
 
     lapsed = lapse_overdue(today())
     db.session.commit()

@@ -1,5 +1,7 @@
-"""The SQLAlchemy base model with a constraint naming convention, and UTC time helpers."""
-from datetime import UTC, datetime
+"""The SQLAlchemy base model with a constraint naming convention, and time helpers: UTC in the
+database, dates as they are in China."""
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
@@ -50,8 +52,21 @@ def one_of(column: str, enum_cls) -> str:
     return f"{column} IN ({', '.join(repr(str(m)) for m in enum_cls)})"
 
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def today() -> date:
+    """Today's date in China, which deadlines and application windows count in."""
+    return datetime.now(SHANGHAI).date()
+
+
+def local_date(moment: datetime) -> date:
+    """The day a stored UTC time falls on in China."""
+    return moment.astimezone(SHANGHAI).date()
 
 
 @event.listens_for(Engine, "connect")

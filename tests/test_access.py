@@ -22,12 +22,12 @@ from stdnum.cn import uscc
 from portal.audit.models import AuditEntry
 from portal.auth.models import Role, User
 from portal.courses.models import Course, CourseStatus
+from portal.db import today
 from portal.enrollment.models import Application, ApplicationStatus, Enrollment
 from portal.enrollment.notices import issue_notice
 from portal.enrollment.services import submit_application, transition
 from portal.families.models import ProofDocument, Student, Verification
 from portal.families.services import add_document
-from portal.families.services import today as families_today
 from portal.institutions.models import Institution
 from portal.notifications.models import Notification
 from portal.registry.models import RegistryImport, RegistryPerson
@@ -346,8 +346,7 @@ def world(db, client, make_institution, make_course, make_user, make_student, ma
     student, sibling, enrolled = (make_student(account=family, name=name) for name in ("黎小海", "黎小云", "黎小山"))
     strangers_student = make_student(name="陌生学生")
     registry_number = id_number()
-    today = families_today()
-    application = submit_application(family, student, published, today)
+    application = submit_application(family, student, published, today())
     transition(users["own_staff"], application, ApplicationStatus.admitted)
     accepted = Application(student_id=enrolled.id, course_id=published.id, status=ApplicationStatus.accepted)
     db.session.add(accepted)
@@ -356,7 +355,7 @@ def world(db, client, make_institution, make_course, make_user, make_student, ma
     db.session.add(enrollment)
     db.session.flush()
     stranger = db.session.get(User, strangers_student.account_id)
-    strangers_application = submit_application(stranger, strangers_student, published, today)
+    strangers_application = submit_application(stranger, strangers_student, published, today())
     return SimpleNamespace(
         db=db, client=client, own=own, other=other, users=users, published=published,
         draft=make_course(institution=own, title="草稿课程", status=CourseStatus.draft),

@@ -12,10 +12,9 @@ import hmac
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import Flask, current_app
@@ -23,8 +22,8 @@ from stdnum import numdb
 from stdnum.cn import ric
 
 from portal.common.i18n import N_
+from portal.db import today as china_today
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Full-width digits and Ｘ, as phones' Chinese keyboards type them, and separators people add.
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789XX", " \u3000-\t")
 
@@ -67,7 +66,7 @@ def problem(number: str, today: date | None = None) -> str | None:
         born = date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
         return BAD_BIRTH_DATE
-    if born > (today or datetime.now(SHANGHAI).date()):
+    if born > (today or china_today()):
         return FUTURE_BIRTH_DATE
     if not _region_known(number[:6]):
         return BAD_REGION

@@ -1,6 +1,4 @@
 """Home page, catalog, course page, and staff management of their institution's courses."""
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -32,16 +30,13 @@ from portal.courses.services import (
     trades,
     update_course,
 )
+from portal.db import today
 from portal.enrollment.services import promote
 from portal.extensions import db
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Far past any real catalog; keeps OFFSET inside the database's integer range.
 MAX_CATALOG_PAGE = 100_000
 
-
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
 
 
 @reference_data

@@ -8,7 +8,6 @@ import hashlib
 import secrets
 from datetime import date, datetime
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from flask import Response, abort, render_template, url_for
 from flask_babel import force_locale
@@ -23,7 +22,7 @@ from portal.auth.models import Role
 from portal.common import idnumbers
 from portal.common.pdf import qr_svg, render_pdf
 from portal.courses.models import Course
-from portal.db import utcnow
+from portal.db import local_date, utcnow
 from portal.enrollment import bp
 from portal.enrollment.models import AdmissionNotice, Enrollment
 from portal.extensions import db
@@ -32,7 +31,6 @@ from portal.institutions.models import Institution
 
 TEMPLATE_VERSION = 1  # of enrollment/notice.html; bump it with every change to what the notice prints
 NOTICE_LOCALE = "zh_Hans_CN"  # an official document, always in Simplified Chinese
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 SNAPSHOT_DATES = ("issued_on", "start_date", "end_date", "birth_date")  # ISO text in the JSON snapshot
 
 
@@ -73,7 +71,7 @@ def notice_snapshot(enrollment: Enrollment, issued_at: datetime) -> dict:
     student = db.session.get(Student, enrollment.student_id)
     course = db.session.get(Course, enrollment.course_id)
     institution = db.session.get(Institution, course.institution_id)
-    issued_on = issued_at.astimezone(SHANGHAI).date()
+    issued_on = local_date(issued_at)
     return {
         "number": f"LQ{issued_on.year}-{enrollment.id:06d}",  # unique: an enrollment has one notice
         "issued_on": issued_on.isoformat(),

@@ -24,7 +24,7 @@ from portal.audit.services import record
 from portal.auth.models import User
 from portal.common.i18n import N_
 from portal.courses.models import Course
-from portal.db import db, utcnow
+from portal.db import db, today, utcnow
 from portal.enrollment.models import (
     STATUS_LABELS,
     TRANSITIONS,
@@ -33,7 +33,7 @@ from portal.enrollment.models import (
     Enrollment,
 )
 from portal.families.models import VERIFIED, Student
-from portal.families.services import check_eligibility, today
+from portal.families.services import check_eligibility
 from portal.notifications.services import notify
 
 S = ApplicationStatus

@@ -12,6 +12,7 @@ from portal.auth.models import Role
 from portal.common.security import safe_next
 from portal.courses.models import Course, CourseStatus
 from portal.courses.services import load_course
+from portal.db import today
 from portal.enrollment import bp
 from portal.enrollment.forms import DECISIONS, ActionForm, ApplyForm, BulkDecisionForm, DecisionForm, QueueFilterForm
 from portal.enrollment.models import LIVE, STATUS_LABELS, TRANSITIONS, Application, ApplicationStatus
@@ -32,7 +33,7 @@ from portal.enrollment.services import (
 )
 from portal.extensions import db
 from portal.families.models import Student
-from portal.families.services import evidence_for, students_of, today
+from portal.families.services import evidence_for, students_of
 
 S = ApplicationStatus
 QUEUE_PAGE_SIZE = 50

@@ -4,10 +4,9 @@ Services flush; the caller commits.
 """
 import hashlib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from io import BytesIO
 from pathlib import PurePosixPath
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -37,7 +36,6 @@ EDITABLE = ("name", "phone", "region_code", "school", "relation")
 PROOF_DECISIONS = {"accept": Verification.proof_verified, "reject": Verification.proof_rejected}
 CONTENT_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "application/pdf": ".pdf"}
 MAX_DOCUMENTS = 20  # per student: more than any real case needs, and a bound on what one account can store
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 class FamilyError(ValueError):
@@ -48,13 +46,6 @@ class FamilyError(ValueError):
         self.field = field
 
 
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
-
-
-def local_date(moment: datetime) -> date:
-    """The day a stored UTC time falls on in China."""
-    return moment.astimezone(SHANGHAI).date()
 
 
 def age_on(born: date, on: date) -> int:

@@ -10,6 +10,7 @@ from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.common.regions import Region, region_choices
 from portal.common.security import safe_next
+from portal.db import local_date, today
 from portal.extensions import db
 from portal.families import bp
 from portal.families.forms import DECISION_LABELS, DocumentForm, StudentForm, VerificationForm
@@ -30,11 +31,9 @@ from portal.families.services import (
     documents_of,
     has_applications,
     load_document,
-    local_date,
     masked_id,
     may_see_proof,
     students_of,
-    today,
     update_student,
     verification_label,
     verify_proof,

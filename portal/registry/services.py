@@ -10,9 +10,7 @@ import hashlib
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
 from typing import BinaryIO
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from openpyxl import Workbook
@@ -41,7 +39,7 @@ from portal.audit.services import record
 from portal.common import idnumbers
 from portal.common.i18n import N_
 from portal.common.jobs import job
-from portal.db import db, utcnow
+from portal.db import db, today, utcnow
 from portal.registry.importer import DUPLICATE_ID, LISTED, STAGED, FileProblem, RowChecker, checked_blocks, open_table
 from portal.registry.models import (
     ChangeKind,
@@ -53,7 +51,6 @@ from portal.registry.models import (
     RegistryRejection,
 )
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
 NO_ROWS = N_("文件中只有列名，没有数据行。")
 # Refusing the whole file keeps a wrong file (say, with shifted columns) from marking everyone as left.
 NO_VALID_ROWS = N_("没有一行数据通过检查。请按下面列出的原因修改后重新导入。")
@@ -67,9 +64,6 @@ REJECTIONS = RegistryRejection.__table__
 STAGE = Table("registry_stage", MetaData(), *(Column(name, PEOPLE.c[name].type) for name in STAGED),
               prefixes=["TEMPORARY"])
 
-
-def today() -> date:
-    return datetime.now(SHANGHAI).date()
 
 
 def lookup(number: str) -> RegistryPerson | None:

@@ -20,12 +20,12 @@ from portal.auth.models import Role, User
 from portal.auth.services import create_user, find_by_login
 from portal.courses.models import Course, CourseKind, CourseLevel, CourseMode, CourseStatus
 from portal.courses.services import change_status, create_course
-from portal.db import db
+from portal.db import db, today
 from portal.demo import REGISTRY, registry_id_number
 from portal.enrollment.models import ApplicationStatus
 from portal.enrollment.services import submit_application, transition
 from portal.families.models import Relation, Student
-from portal.families.services import add_document, create_student, today
+from portal.families.services import add_document, create_student
 
 pytestmark = pytest.mark.browser
 

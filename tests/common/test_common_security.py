@@ -8,10 +8,11 @@ from werkzeug.exceptions import NotFound
 from portal.auth.models import Role
 from portal.auth.services import hash_password
 from portal.courses.models import CourseStatus
+from portal.db import today
 from portal.enrollment.models import Application, ApplicationStatus, Enrollment
 from portal.enrollment.notices import issue_notice
 from portal.enrollment.services import submit_application
-from portal.families.services import add_document, today
+from portal.families.services import add_document
 
 # Every page a browser can open, and who opens it: (role, url template) over the fixtures below.
 PAGES = [

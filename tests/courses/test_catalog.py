@@ -10,7 +10,7 @@ from babel.dates import format_date
 
 from portal.auth.models import Role
 from portal.courses.models import CourseKind, CourseLevel, CourseMode, CourseStatus
-from portal.courses.views import today
+from portal.db import today
 
 PAGE_SIZE = 20
 

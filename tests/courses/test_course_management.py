@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from portal.audit.models import AuditEntry
 from portal.auth.models import Role
 from portal.courses.models import Course, CourseStatus
-from portal.courses.views import today
+from portal.db import today
 
 NEW = "/manage/courses/new"
 

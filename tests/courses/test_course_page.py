@@ -11,7 +11,7 @@ from flask_babel import refresh
 from portal.auth.models import Role
 from portal.common.i18n import money
 from portal.courses.models import CourseKind, CourseLevel, CourseStatus
-from portal.courses.views import today
+from portal.db import today
 
 
 def days(n: int):

@@ -11,6 +11,7 @@ from stdnum.cn import ric
 
 from portal.audit.models import AuditEntry
 from portal.common.idnumbers import mask, vault
+from portal.db import today
 from portal.registry import importer, services
 from portal.registry.models import (
     ChangeKind,
@@ -22,7 +23,7 @@ from portal.registry.models import (
     RegistryPerson,
     RegistryRejection,
 )
-from portal.registry.services import lookup, today
+from portal.registry.services import lookup
 
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９ｘ")
 
