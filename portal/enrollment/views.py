@@ -2,7 +2,7 @@
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -224,7 +224,9 @@ def bulk_decide():
         else:
             done += 1
     db.session.commit()
-    flash(_("已处理%(done)d份报名：%(status)s。", done=done, status=_(STATUS_LABELS[to])), "success")
+    flash(ngettext("已处理%(num)d份报名：%(status)s。", "已处理%(num)d份报名：%(status)s。", done,
+                   status=_(STATUS_LABELS[to])), "success")
     if failed:
-        flash(_("%(n)d份没有处理：%(reasons)s", n=len(failed), reasons="；".join(failed)), "error")
+        flash(ngettext("%(num)d份没有处理：%(reasons)s", "%(num)d份没有处理：%(reasons)s", len(failed),
+                       reasons=_("；").join(failed)), "error")
     return redirect(back)

@@ -10,6 +10,7 @@ from pathlib import PurePosixPath
 
 from flask import current_app
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from PIL import Image
 from sqlalchemy import exists, func, select
 from sqlalchemy.exc import IntegrityError
@@ -296,7 +297,8 @@ def add_document(actor, student: Student, kind: DocumentKind | str, filename: st
     if db.session.scalar(same.where(ProofDocument.sha256 == digest).limit(1)) is not None:
         raise FamilyError("file", _("这个文件已经上传过了。"))
     if db.session.scalar(select(func.count()).select_from(same.subquery())) >= MAX_DOCUMENTS:
-        raise FamilyError("file", _("每个学生最多上传%(n)d份材料。", n=MAX_DOCUMENTS))
+        raise FamilyError("file", ngettext("每个学生最多上传%(num)d份材料。", "每个学生最多上传%(num)d份材料。",
+                                           MAX_DOCUMENTS))
     document = ProofDocument(student_id=student.id, kind=DocumentKind(kind), content_type=content_type,
                              filename=_stored_name(filename, content_type), size=len(data), sha256=digest, data=data,
                              uploaded_by_id=actor.id)
