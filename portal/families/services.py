@@ -12,16 +12,18 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from PIL import Image
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, undefer
 
 from portal.audit.services import record
-from portal.auth.models import Role
+from portal.auth.models import Role, User
 from portal.common import idnumbers
+from portal.common.i18n import N_
 from portal.common.regions import Region
 from portal.courses.models import Course
 from portal.db import db, utcnow
+from portal.enrollment.models import Application
 from portal.families.models import (
     VERIFICATION_LABELS,
     DocumentKind,
@@ -30,7 +32,8 @@ from portal.families.models import (
     Student,
     Verification,
 )
-from portal.registry.models import RegistryPerson
+from portal.notifications.services import notify
+from portal.registry.models import RegistryChange, RegistryPerson
 
 EDITABLE = ("name", "phone", "region_code", "school", "relation")
 # Staff's decisions on uploaded proof, by the value their form posts.
@@ -163,6 +166,40 @@ def check_eligibility(student: Student, actor=None) -> Verification:
         record(actor, "student.verification", student, before={"verification": str(before)},
                after={"verification": str(result), "reason": "registry check"})
     return result
+
+
+# What a family is told when a registry import changes how a student stands, by the new state.
+NOW_VERIFIED_MESSAGE = N_("%(student)s已通过建档立卡名单核验：报名扶贫班走绿色通道，学费减免和助学金按政策享受。")
+NAME_DIFFERS_MESSAGE = N_("新导入的建档立卡名单中有%(student)s的身份证号，但登记的姓名不同。请核对学生档案中的姓名。")
+NO_LONGER_LISTED_MESSAGE = N_("%(student)s已不在最新的建档立卡名单中。如仍属建档立卡家庭，可上传证明材料，由学校审核。")
+REGISTRY_NEWS = {
+    Verification.registry_verified: NOW_VERIFIED_MESSAGE,
+    Verification.name_mismatch: NAME_DIFFERS_MESSAGE,
+    Verification.not_found: NO_LONGER_LISTED_MESSAGE,
+}
+
+
+def recheck_after_import(import_id: int) -> int:
+    """Check again the students whose registry listing this import added or changed, so a family is
+    recognised (or no longer) without touching their profile; their waiting applications follow,
+    and the family is told. Returns how many students' verification changed."""
+    touched = or_(RegistryPerson.first_import_id == import_id, exists().where(
+        RegistryChange.person_id == RegistryPerson.id, RegistryChange.import_id == import_id))
+    students = db.session.scalars(select(Student).join(RegistryPerson, RegistryPerson.id_hash == Student.id_hash)
+                                  .where(touched).order_by(Student.id)).all()
+    # Built from the URL map: imports also run from the CLI and as jobs, with no request.
+    link = current_app.url_map.bind("").build("families.family")
+    changed = 0
+    for student in students:
+        before = student.verification
+        if check_eligibility(student) == before:
+            continue
+        changed += 1
+        _green_channel_follows(None, student)
+        # A registry check ends in one of the registry's own states, each with its news.
+        notify(db.session.get(User, student.account_id), REGISTRY_NEWS[student.verification], link,
+               student=student.name)
+    return changed
 
 
 # --- profiles ------------------------------------------------------------------------------------
@@ -360,6 +397,3 @@ def _green_channel_follows(actor, student: Student) -> None:
                after={"green_channel": student.verified})
     db.session.flush()
 
-
-# Last, because portal.enrollment imports this module: its names must exist before that package loads.
-from portal.enrollment.models import Application  # noqa: E402

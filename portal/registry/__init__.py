@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("registry", __name__, template_folder="templates")
-
-from portal.registry import views  # noqa: E402,F401

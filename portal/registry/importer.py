@@ -8,6 +8,7 @@ import codecs
 import csv
 import gc
 import io
+import re
 import warnings
 from collections import deque
 from collections.abc import Iterator
@@ -168,10 +169,20 @@ class CsvFormat:
     def rows_of_text(self, text: str) -> Iterator[list[str]]:
         return csv.reader(io.StringIO(text, newline=""), delimiter=self.delimiter)
 
+    def rows_at(self, block: bytes, indexes: list[int]) -> list[list[str]]:
+        """Some rows of a block, by index from 1 (ascending). Without quotes or lone carriage returns a
+        row is a line, so only those lines are parsed; else the block is, up to the last of them."""
+        if b'"' in block or block.count(b"\r") != block.count(b"\r\n"):
+            rows = list(islice(self.rows(block), indexes[-1]))
+            return [rows[i - 1] for i in indexes]
+        lines = block.decode(self.encoding).split("\n")
+        return [next(self.rows_of_text(lines[i - 1]), []) for i in indexes]
+
 
 class _Table:
     """A file's rows after its header: `layout`, `estimate` (rows expected, for the progress bar),
-    `blocks()` of rows as read, and `parse(block)`, which turns a block into lists of cell texts."""
+    `blocks()` of rows as read, `parse(block)`, which turns a block into lists of cell texts, and
+    `rows_at(block, indexes)`, some of those lists."""
 
     def close(self) -> None:
         pass
@@ -197,7 +208,7 @@ class CsvTable(_Table):
         encoding = "utf-8" if bom else _encoding(head[:_last_record_end(head) if more else len(head)])
         header_line = head[:header_end if header_end >= 0 else len(head)].decode(encoding)
         csv_format = CsvFormat(encoding, "\t" if header_line.count("\t") > header_line.count(",") else ",")
-        self.parse = csv_format.rows
+        self.parse, self.rows_at = csv_format.rows, csv_format.rows_at
         try:
             self.layout = layout_of(next(csv_format.rows_of_text(header_line), []))
         except csv.Error:
@@ -268,6 +279,10 @@ class XlsxTable(_Table):
     def parse(block: list[list[str]]) -> list[list[str]]:
         return block
 
+    @staticmethod
+    def rows_at(block: list[list[str]], indexes: list[int]) -> list[list[str]]:
+        return [block[i - 1] for i in indexes]
+
     def blocks(self) -> Iterator[list[list[str]]]:
         while rows := list(islice(self._rows, XLSX_BLOCK_ROWS)):
             yield [[_text(value) for value in row] for row in rows]
@@ -306,51 +321,91 @@ def check_header(source: BinaryIO) -> None:
 
 @dataclass
 class Checked:
-    """One block's rows, numbered from 1 within the block: what to stage, and what was refused."""
+    """One block's rows, numbered from 1 within the block: what to stage, and what was refused.
+
+    `indexes`, `hashes` and `staged` run in step: each accepted row's index, ID hash and staged row.
+    """
     rows: int
-    accepted: list[tuple[int, tuple]]  # (index, staged values: id_hash first, as STAGED)
+    indexes: list[int]
+    hashes: list[bytes]
+    staged: list  # as STAGED: tuples, or lines of PostgreSQL's COPY text format (see RowChecker)
     rejected: list[tuple[int, str, dict, dict]]  # (index, reason msgid, its params, the row's cells)
 
 
 STAGED = ("id_hash", "id_cipher", *LISTED, "row_hash")
+# COPY's text format: tab between fields, \N for NULL, bytea as \\x and hex, and these characters escaped.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+_COPY_NULL = "\\N"
+_COPY_BOOL = {True: "t", False: "f", None: _COPY_NULL}
 
 
 class RowChecker:
-    def __init__(self, layout: Layout, parse, today: date, vault: idnumbers.IdVault):
-        self.layout, self.parse, self.today, self.vault = layout, parse, today, vault
-        columns = layout.columns
-        self._pick = itemgetter(*(columns.get(field, len(layout.headers)) for field in ("id_number", *LISTED)))
+    """Checks rows, then hashes, encrypts and stages the good ones.
+
+    With `copy_text`, staged rows are lines of PostgreSQL's COPY text format, made here (in the
+    worker processes) so that staging them costs the importing process one write per block.
+    """
+
+    def __init__(self, table: "CsvTable | XlsxTable", today: date, vault: idnumbers.IdVault, *,
+                 copy_text: bool = False):
+        self.layout, self.parse, self.rows_at = table.layout, table.parse, table.rows_at
+        self.today, self.vault, self.copy_text = today, vault, copy_text
+        columns = self.layout.columns
+        self._pick = itemgetter(*(columns.get(field, len(self.layout.headers)) for field in ("id_number", *LISTED)))
 
     def check(self, block) -> Checked:
-        accepted, rejected = [], []
+        indexes, numbers, good, rejected = [], [], [], []
         named, pad, pick, today = len(self.layout.headers), [""] * self.layout.width, self._pick, self.today
-        normalize, problem = idnumbers.normalize, idnumbers.problem
-        hash_id, encrypt = self.vault.hash, self.vault.encrypt
+        normalize, problem, field_problem = idnumbers.normalize, idnumbers.problem, self._field_problem
         index = 0
         try:
             for index, cells in enumerate(self.parse(block), 1):
                 # As wide as the header plus the always-empty column: cells past the header are ignored.
-                cells = cells[:named] + pad[min(len(cells), named):]
+                if len(cells) == named:
+                    cells.append("")
+                else:
+                    cells = cells[:named] + pad[min(len(cells), named):]
                 raw_id, *texts = pick(cells)
-                texts = [text.strip() for text in texts]
+                texts = list(map(str.strip, texts))
                 number = normalize(raw_id)
                 reason, params = problem(number, today), {}
                 if reason is None:
-                    reason, params = self._field_problem(texts)
+                    reason, params = field_problem(texts)
                 elif "E+" in number:
                     reason = ID_AS_NUMBER
                 if reason is not None:
                     if any(cell.strip() for cell in cells):  # a blank line is skipped, not refused
                         rejected.append((index, reason, params, self._cells(cells)))
                     continue
-                name, household, relation, region, county, township, village, year, status, dibao, phone = texts
-                accepted.append((index, (
-                    hash_id(number), encrypt(number), name, household, relation, region, county, township, village,
-                    int(year) if year else None, STATUS_BY_LABEL.get(status), DIBAO.get(dibao), phone,
-                    blake2b("\x1f".join(texts).encode(), digest_size=16).digest())))
+                indexes.append(index)
+                numbers.append(number)
+                good.append(texts)
         except csv.Error:
             raise FileProblem(BAD_CSV) from None
-        return Checked(index, accepted, rejected)
+        hashes = list(map(self.vault.hash, numbers))
+        stage = self._copy_line if self.copy_text else self._values
+        staged = list(map(stage, hashes, self.vault.encrypt_all(numbers), good))
+        return Checked(index, indexes, hashes, staged, rejected)
+
+    @staticmethod
+    def _values(id_hash: bytes, id_cipher: bytes, texts: list[str]) -> tuple:
+        name, household, relation, region, county, township, village, year, status, dibao, phone = texts
+        return (id_hash, id_cipher, name, household, relation, region, county, township, village,
+                int(year) if year else None, STATUS_BY_LABEL.get(status), DIBAO.get(dibao), phone,
+                blake2b("\x1f".join(texts).encode(), digest_size=16).digest())
+
+    @staticmethod
+    def _copy_line(id_hash: bytes, id_cipher: bytes, texts: list[str]) -> str:
+        joined = "\x1f".join(texts)
+        row_hash = blake2b(joined.encode(), digest_size=16).hexdigest()
+        if _COPY_SPECIAL.search(joined):
+            texts = [text.translate(_COPY_ESCAPES) for text in texts]
+        name, household, relation, region, county, township, village, year, status, dibao, phone = texts
+        return (f"\\\\x{id_hash.hex()}\t\\\\x{id_cipher.hex()}\t{name}\t{household}\t{relation}\t{region}\t"
+                f"{county}\t{township}\t{village}\t{year or _COPY_NULL}\t"
+                f"{STATUS_BY_LABEL.get(status) or _COPY_NULL}\t{_COPY_BOOL[DIBAO.get(dibao)]}\t{phone}\t"
+                f"\\\\x{row_hash}\n")
 
     def _field_problem(self, texts: list[str]) -> tuple[str | None, dict]:
         """What is wrong with a row's listed fields (in LISTED order), if anything."""
@@ -376,8 +431,8 @@ class RowChecker:
 
     def cells(self, block, indexes: list[int]) -> list[dict[str, str]]:
         """The cells of some rows of a block (indexes ascending), for refusing rows that repeat earlier ones."""
-        rows = list(islice(self.parse(block), indexes[-1]))
-        return [self._cells(rows[i - 1] + [""] * (len(self.layout.headers) - len(rows[i - 1]))) for i in indexes]
+        named = len(self.layout.headers)
+        return [self._cells(row + [""] * (named - len(row))) for row in self.rows_at(block, indexes)]
 
     def _cells(self, cells: list[str]) -> dict[str, str]:
         """The named cells of a row as kept with a refusal: the ID number masked, long texts cut."""

@@ -74,6 +74,8 @@ class RegistryImport(db.Model):
     unchanged: Mapped[int] = mapped_column(default=0)
     left: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[int] = mapped_column(default=0)
+    # Students on the portal whose verification the import changed (recognised, or no longer).
+    students_changed: Mapped[int] = mapped_column(default=0)
     unknown_columns: Mapped[list] = mapped_column(JSON, default=list)
     error: Mapped[str | None] = mapped_column(Text)  # why a failed file was refused (a msgid)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -128,7 +130,6 @@ class RegistryPerson(db.Model):
     in_registry: Mapped[bool] = mapped_column(default=True)
     left_on: Mapped[date | None] = mapped_column()
     first_import_id: Mapped[int] = mapped_column(ForeignKey("registry_imports.id"))
-    last_import_id: Mapped[int] = mapped_column(ForeignKey("registry_imports.id"), index=True)
 
     def __repr__(self) -> str:
         return f"<RegistryPerson {self.id} {self.name}>"

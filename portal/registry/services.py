@@ -5,6 +5,7 @@ staged into a TEMP table, with refused rows recorded and progress committed bloc
 TEMP table survives commits on its connection, and on SQLite it does not lock the database).
 Then one transaction merges the staged rows into the registry with set-based SQL, so a failure
 at any point leaves the registry as it was. PostgreSQL stages with COPY; SQLite with executemany.
+Last, students on the portal whose listing the import added or changed are checked again.
 """
 import hashlib
 import io
@@ -16,6 +17,7 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from psycopg import Copy
 from psycopg.types.json import Json
 from sqlalchemy import (
     JSON,
@@ -23,6 +25,7 @@ from sqlalchemy import (
     Connection,
     MetaData,
     Table,
+    UniqueConstraint,
     delete,
     exists,
     func,
@@ -34,12 +37,14 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session, undefer
+from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIndex
 
 from portal.audit.services import record
 from portal.common import idnumbers
 from portal.common.i18n import N_
 from portal.common.jobs import job
 from portal.db import db, today, utcnow
+from portal.families.services import recheck_after_import
 from portal.registry.importer import DUPLICATE_ID, LISTED, STAGED, FileProblem, RowChecker, checked_blocks, open_table
 from portal.registry.models import (
     ChangeKind,
@@ -60,6 +65,9 @@ MERGE_LOCK = 0x5245_4749  # PostgreSQL advisory lock key: one merge into the reg
 PEOPLE = RegistryPerson.__table__
 CHANGES = RegistryChange.__table__
 REJECTIONS = RegistryRejection.__table__
+HOUSEHOLD_INDEX = next(index for index in PEOPLE.indexes if list(index.columns.keys()) == ["household_no"])
+UNIQUE_ID_HASH = next(c for c in PEOPLE.constraints if isinstance(c, UniqueConstraint) and "id_hash" in c.columns)
+FIRST_IMPORT_FK = next(iter(PEOPLE.c.first_import_id.foreign_keys)).constraint
 # The staged rows: the columns of registry_people an import writes, on the import's own connection.
 STAGE = Table("registry_stage", MetaData(), *(Column(name, PEOPLE.c[name].type) for name in STAGED),
               prefixes=["TEMPORARY"])
@@ -177,9 +185,12 @@ def run_import(import_id: int, source: BinaryIO) -> RegistryImport:
             _drop_stage(session)
             session.commit()
     batch = db.session.get(RegistryImport, import_id)
+    if batch.status == ImportStatus.done:
+        batch.students_changed = recheck_after_import(import_id)
     record(None, "registry_import.finish", batch, after={
         "status": str(batch.status), "error": batch.error,
-        **{count: getattr(batch, count) for count in ("added", "updated", "unchanged", "left", "rejected")}})
+        **{count: getattr(batch, count)
+           for count in ("added", "updated", "unchanged", "left", "rejected", "students_changed")}})
     return batch
 
 
@@ -202,17 +213,18 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
 
     Returns how many rows were staged. Of two rows with one ID number, the first is kept.
     """
-    checker = RowChecker(table.layout, table.parse, today(), idnumbers.vault())
+    postgresql = session.connection().dialect.name == "postgresql"
+    checker = RowChecker(table, today(), idnumbers.vault(), copy_text=postgresql)
     import_id, total = batch.id, batch.rows_total
     first_row: dict[bytes, int] = {}  # ID hash → the row that listed it
     done = rejected = 0
     for block, checked in checked_blocks(table, checker):
         rows, repeats = [], []
-        for index, values in checked.accepted:
+        for index, id_hash, row in zip(checked.indexes, checked.hashes, checked.staged):
             row_no = done + 1 + index  # the header is row 1
-            first = first_row.setdefault(values[0], row_no)
+            first = first_row.setdefault(id_hash, row_no)
             if first == row_no:
-                rows.append(values)
+                rows.append(row)
             else:
                 repeats.append((index, first))
         refusals = [(import_id, done + 1 + index, reason, {"cells": cells, "params": params})
@@ -221,7 +233,11 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
             refusals += [(import_id, done + 1 + index, DUPLICATE_ID, {"cells": cells, "params": {"row": first}})
                          for (index, first), cells in zip(repeats, checker.cells(block, [i for i, _ in repeats]))]
         connection = session.connection()
-        _bulk_insert(connection, STAGE, STAGED, rows)
+        if postgresql and rows:
+            with _copy(connection, STAGE, STAGED) as copy:
+                copy.write("".join(rows))
+        else:
+            _bulk_insert(connection, STAGE, STAGED, rows)
         _bulk_insert(connection, REJECTIONS, ("import_id", "row_no", "reason", "values"), refusals)
         done += checked.rows
         rejected += len(refusals)
@@ -239,14 +255,42 @@ def _bulk_insert(connection: Connection, table: Table, columns: Sequence[str], r
     if connection.dialect.name != "postgresql":
         connection.execute(insert(table), [dict(zip(columns, row)) for row in rows])
         return
-    quote = connection.dialect.identifier_preparer.quote
     json_at = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
-    sql = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in columns)}) FROM STDIN"
-    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+    with _copy(connection, table, columns) as copy:
         for row in rows:
             if json_at:
                 row = tuple(Json(value) if i in json_at else value for i, value in enumerate(row))
             copy.write_row(row)
+
+
+@contextmanager
+def _copy(connection: Connection, table: Table, columns: Sequence[str]) -> Iterator[Copy]:
+    """psycopg's COPY … FROM STDIN into `columns` of `table`, on PostgreSQL."""
+    quote = connection.dialect.identifier_preparer.quote
+    sql = f"COPY {quote(table.name)} ({', '.join(quote(name) for name in columns)}) FROM STDIN"
+    with connection.connection.driver_connection.cursor() as cursor, cursor.copy(sql) as copy:
+        yield copy
+
+
+@contextmanager
+def _bulk_loading(connection: Connection, bulk: bool) -> Iterator[None]:
+    """Around adding more people than the registry holds (its first import, say): on PostgreSQL, the
+    unique ID-hash and household indexes and the foreign key to the import are dropped, then built
+    again in one pass each, as PostgreSQL's manual advises for bulk loads ("Populating a Database"):
+    several times quicker than keeping them up row by row. The new rows are unique already (the
+    staging table's own unique index, and the merge lock). It all happens in the import's
+    transaction, which holds both registry_people and registry_imports exclusively until it
+    commits: pages reading either wait those few seconds, then see the finished registry."""
+    if not bulk or connection.dialect.name != "postgresql":
+        yield
+        return
+    connection.execute(DropConstraint(FIRST_IMPORT_FK))
+    connection.execute(DropConstraint(UNIQUE_ID_HASH))
+    connection.execute(DropIndex(HOUSEHOLD_INDEX))
+    yield
+    connection.execute(AddConstraint(UNIQUE_ID_HASH))
+    connection.execute(CreateIndex(HOUSEHOLD_INDEX))
+    connection.execute(AddConstraint(FIRST_IMPORT_FK))
 
 
 def _merge(session: Session, batch: RegistryImport, staged: int) -> None:
@@ -281,8 +325,7 @@ def _merge(session: Session, batch: RegistryImport, staged: int) -> None:
         updated += len(changes)
     # Also rows whose digest alone differs (a person made some other way), with nothing to record.
     connection.execute(update(PEOPLE).where(listed, differs).values(
-        **{f: STAGE.c[f] for f in LISTED}, row_hash=STAGE.c.row_hash, in_registry=True, left_on=None,
-        last_import_id=import_id))
+        **{f: STAGE.c[f] for f in LISTED}, row_hash=STAGE.c.row_hash, in_registry=True, left_on=None))
 
     left = 0
     if batch.full:
@@ -292,15 +335,16 @@ def _merge(session: Session, batch: RegistryImport, staged: int) -> None:
             select(PEOPLE.c.id, literal(import_id), literal(ChangeKind.left.value), literal({}, JSON),
                    literal(now, CHANGES.c.at.type)).where(absent)))
         left = connection.execute(update(PEOPLE).where(absent).values(
-            in_registry=False, left_on=today(), last_import_id=import_id)).rowcount
+            in_registry=False, left_on=today())).rowcount
 
-    connection.execute(insert(PEOPLE).from_select(
-        [*STAGED, "in_registry", "first_import_id", "last_import_id"],
-        select(*STAGE.c, true(), literal(import_id), literal(import_id))
-        .where(~exists().where(PEOPLE.c.id_hash == STAGE.c.id_hash))))
+    added = staged - listed_before
+    with _bulk_loading(connection, added > connection.scalar(select(func.count()).select_from(PEOPLE))):
+        connection.execute(insert(PEOPLE).from_select(
+            [*STAGED, "in_registry", "first_import_id"],
+            select(*STAGE.c, true(), literal(import_id))
+            .where(~exists().where(PEOPLE.c.id_hash == STAGE.c.id_hash))))
 
-    batch.added, batch.updated, batch.unchanged, batch.left = (staged - listed_before, updated,
-                                                                listed_before - updated, left)
+    batch.added, batch.updated, batch.unchanged, batch.left = added, updated, listed_before - updated, left
     batch.status = ImportStatus.done
 
 

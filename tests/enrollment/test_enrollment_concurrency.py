@@ -119,8 +119,7 @@ def seed_students(count: int, first_serial: int) -> list[Student]:
         number, name = id_number(serial), f"学生{serial}"
         user = User(name=f"家长{serial}", mobile=f"137{serial:08d}", password_hash="-", role=Role.applicant)
         person = RegistryPerson(name=name, id_hash=vault().hash(number), id_cipher=vault().encrypt(number),
-                                household_no=f"46010700{serial:05d}", row_hash=b"\0" * 16, first_import_id=batch.id,
-                                last_import_id=batch.id)
+                                household_no=f"46010700{serial:05d}", row_hash=b"\0" * 16, first_import_id=batch.id)
         _db.session.add_all([user, person])
         _db.session.flush()
         students.append(Student(account_id=user.id, name=name, id_hash=person.id_hash, id_cipher=person.id_cipher,

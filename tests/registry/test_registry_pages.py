@@ -73,6 +73,16 @@ def test_the_person_page_masks_the_id_number(as_admin, listed, text):
     assert "在名单中" in text(page) and "户编号 4601070010001" in text(page)
 
 
+def test_the_person_page_in_english_has_no_chinese_brackets(as_admin, listed, text):
+    _, person = listed
+    as_admin.get("/lang/en")
+
+    page = as_admin.get(f"/admin/registry/people/{person.id}")
+
+    assert "（" not in page.text and "）" not in page.text
+    assert f'<a href="/admin/registry/imports/{person.first_import_id}">' in page.text  # the link, not its text
+
+
 def test_reveal_shows_the_whole_number_once_and_is_audited(db, as_admin, admin, listed):
     number, person = listed
 

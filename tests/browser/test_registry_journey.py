@@ -1,0 +1,93 @@
+"""The admin imports an update to the poverty registry, and a family already on the portal is recognised.
+
+axe runs on every page the journey touches: the registry's pages for the admin, the family's on a
+360 px phone.
+"""
+import csv
+import io
+import secrets
+from datetime import date, timedelta
+
+import pytest
+from playwright.sync_api import expect
+from stdnum.cn import ric
+from test_accessibility import assert_accessible
+from test_enrollment_journeys import PASSWORD, Account, looks_right, unique_mobile, unique_name
+
+from portal.auth.models import Role
+from portal.auth.services import create_user
+from portal.families.models import Relation
+from portal.families.services import create_student
+
+pytestmark = pytest.mark.browser
+
+HEADER = ["姓名", "身份证号", "户编号", "与户主关系", "行政区划代码", "县", "乡镇", "村", "识别年度", "脱贫状态",
+          "是否低保"]
+
+
+def fresh_id_number() -> str:
+    """A valid 身份证号 of a Qiongzhong child, with a serial no other browser test uses."""
+    born = date(2009, 1, 1) + timedelta(days=secrets.randbelow(365))
+    body = f"469030{born:%Y%m%d}{900 + secrets.randbelow(100):03d}"
+    return body + ric.calc_check_digit(body + "0")
+
+
+def _family_with_an_unlisted_child(name: str, number: str) -> Account:
+    parent = Account(unique_mobile(), PASSWORD, unique_name("王"))
+    user = create_user(None, name=parent.name, login=parent.login, password=PASSWORD, role=Role.applicant)
+    create_student(user, id_number=number, name=name, relation=Relation.child, region_code="", phone="",
+                   school="琼中县湾岭中学")
+    return parent
+
+
+def gbk_csv(rows: list[list[str]]) -> bytes:
+    out = io.StringIO(newline="")
+    csv.writer(out).writerows([HEADER, *rows])
+    return out.getvalue().encode("gbk")
+
+
+def test_admin_imports_an_update_and_the_family_is_recognised(page, open_page, log_in, demo_account, seed):
+    child, number = unique_name("王"), fresh_id_number()
+    family = seed(_family_with_an_unlisted_child, child, number)
+    wrong_check_digit = number[:17] + ("0" if number[17] != "0" else "1")
+    listed = ["4690300010099", "469030", "琼中黎族苗族自治县", "湾岭镇", "岭头村", "2016", "已脱贫", "否"]
+    data = gbk_csv([[child, number, listed[0], "之子", *listed[1:]],
+                    ["王某", wrong_check_digit, listed[0], "户主", *listed[1:]],
+                    [child, number, listed[0], "之子", *listed[1:]]])
+
+    log_in(demo_account("admin"))
+    page.get_by_role("link", name="建档立卡名单").click()
+    expect(page.get_by_role("heading", name="导入名单")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("名单文件").set_input_files(files=[{"name": "2026年补充名单.csv", "mimeType": "text/csv",
+                                                        "buffer": data}])
+    page.get_by_label("这是完整名单").uncheck()  # an update: people it does not list stay listed
+    page.get_by_role("button", name="导入").click()
+
+    expect(page.locator("main")).to_contain_text("已完成")
+    facts = page.locator("main dl.facts").last  # after the batch's own facts: what it did
+    expect(facts).to_contain_text("新增1")
+    expect(facts).to_contain_text("被拒绝的行2")
+    expect(facts).to_contain_text("门户中核验状态随之改变的学生1")
+    rejections = page.get_by_role("table")
+    expect(rejections).to_contain_text("身份证号校验位不对")
+    expect(rejections).to_contain_text("身份证号与第 2 行重复")
+    assert number not in page.content()
+    assert_accessible(page)
+
+    page.get_by_role("link", name="建档立卡名单").click()
+    page.get_by_role("textbox", name="身份证号").fill(number)
+    page.get_by_role("button", name="查找").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(child)
+    expect(page.locator("main")).to_contain_text(number[:4] + "*" * 10 + number[-4:])
+    assert_accessible(page)
+
+    phone = open_page(phone=True)
+    log_in(family, on=phone)
+    expect(phone.locator("header")).to_contain_text("消息")
+    phone.get_by_role("link", name="消息").click()
+    expect(phone.locator("main")).to_contain_text(f"{child}已通过建档立卡名单核验")
+    looks_right(phone)
+    phone.get_by_role("link", name="我的家庭").click()
+    expect(phone.locator("main")).to_contain_text("建档立卡已核验")
+    looks_right(phone)
