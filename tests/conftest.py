@@ -200,11 +200,12 @@ def make_user(db, make_institution):
 
 @pytest.fixture
 def login(client):
-    """Log `user` in on the test client; returns the client."""
-    def do(user: User):
-        response = client.post("/login", data={"login": user.login_name, "password": PASSWORD})
+    """Log `user` in on the test client (or the client given as `on`); returns that client."""
+    def do(user: User, on=None):
+        browser = on or client
+        response = browser.post("/login", data={"login": user.login_name, "password": PASSWORD})
         assert response.status_code == 302, response.text
-        return client
+        return browser
     return do
 
 
@@ -240,7 +241,7 @@ def make_registry_person(db, id_number):
                       household_no="4601070010001", relation="之子", region_code=number[:6], county="琼山区",
                       township="云龙镇", village="云蛟村", year_identified=2016,
                       poverty_status=PovertyStatus.lifted, dibao=False, row_hash=b"\0" * 16,
-                      first_import_id=batch.id, last_import_id=batch.id)
+                      first_import_id=batch.id)
         values.update(overrides)
         person = RegistryPerson(**values)
         db.session.add(person)

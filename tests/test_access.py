@@ -123,6 +123,10 @@ def published_only_by_own_staff(world, role) -> None:
     assert count(world, Course, Course.id == world.draft.id, Course.status == expected) == 1
 
 
+def deactivated_only_by_admin(world, role) -> None:
+    assert count(world, User, User.id == world.leaving_staff.id, ~User.active) == (1 if role == "admin" else 0)
+
+
 def logged_out_afterwards(world, role) -> None:
     """After logging out, a members-only page sends the visitor to the login page."""
     follow_up = world.client.get("/admin/accounts")
@@ -208,6 +212,9 @@ MATRIX = [
          data=lambda w: {"name": "新职员", "login": "13787654321", "password": "Zhiyuan2024", "role": "staff",
                          "institution_id": str(w.own.id), "region_code": ""},
          check=written_only_for("admin", model=User, where=lambda w: User.mobile == "13787654321")),
+    Case("POST", "/admin/accounts/<int:user_id>/<any(deactivate, activate):action>",
+         lambda w: f"/admin/accounts/{w.leaving_staff.id}/deactivate", admin_only(admin=redirect_to("/admin/accounts")),
+         check=deactivated_only_by_admin),
 
     # staff course management
     Case("GET", "/manage/courses", lambda w: "/manage/courses", staff_only()),
@@ -358,6 +365,7 @@ def world(db, client, make_institution, make_course, make_user, make_student, ma
     strangers_application = submit_application(stranger, strangers_student, published, today())
     return SimpleNamespace(
         db=db, client=client, own=own, other=other, users=users, published=published,
+        leaving_staff=make_user(Role.staff, institution_id=other.id),
         draft=make_course(institution=own, title="草稿课程", status=CourseStatus.draft),
         student=student, sibling=sibling, strangers_student=strangers_student, spare_id=id_number(),
         document=add_document(family, student, "poverty_certificate", "户口簿.png",

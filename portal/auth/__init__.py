@@ -8,6 +8,3 @@ bp = Blueprint("auth", __name__, template_folder="templates")
 def _label_globals(state):
     from portal.auth.forms import ROLE_LABELS
     state.app.jinja_env.globals["ROLE_LABELS"] = ROLE_LABELS
-
-
-from portal.auth import views  # noqa: E402,F401

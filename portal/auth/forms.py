@@ -40,6 +40,11 @@ class LoginForm(PortalForm):
     submit = SubmitField(_l("登录"))
 
 
+class ActiveForm(PortalForm):
+    """One-button deactivate / reactivate of an account; which one rides in the URL."""
+    submit = SubmitField(_l("确定"))
+
+
 class LogoutForm(PortalForm):
     submit = SubmitField(_l("退出登录"))
 

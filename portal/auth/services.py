@@ -67,10 +67,26 @@ def find_by_login(raw: str) -> User | None:
 
 
 def authenticate(raw_login: str, password: str) -> User | None:
+    """The account with this login and password, or None. A deactivated account is returned too,
+    so that its holder, who knows the password, can be told why they cannot log in."""
     user = find_by_login(raw_login)
-    if user is None or not user.active or not check_password_hash(user.password_hash, password):
+    if user is None or not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+def set_active(actor: User, user: User, active: bool) -> None:
+    """Deactivate or reactivate a staff, finance or admin account, as an admin. A deactivated account
+    cannot log in, and its sessions end at their next request."""
+    if actor.role != Role.admin or user.role == Role.applicant:
+        raise AccountError(_("只有管理员可以停用或启用工作人员账号。"))
+    if user.id == actor.id:
+        raise AccountError(_("不能停用自己的账号。"))
+    if user.active == active:
+        return
+    user.active = active
+    record(actor, "user.activate" if active else "user.deactivate", user, before={"active": not active},
+           after={"active": active})
 
 
 def create_user(actor: User | None, *, name: str, login: str, password: str, role: Role,

@@ -1,5 +1,5 @@
-"""Registration, login, logout, and the admin's list of accounts."""
-from flask import current_app, flash, redirect, render_template, request, url_for
+"""Registration, login, logout, and the admin's accounts: listing, creating, deactivating."""
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
@@ -7,9 +7,9 @@ from sqlalchemy import select
 
 from portal.auth import bp
 from portal.auth.access import role_required
-from portal.auth.forms import AccountForm, LoginForm, LogoutForm, RegisterForm
+from portal.auth.forms import AccountForm, ActiveForm, LoginForm, LogoutForm, RegisterForm
 from portal.auth.models import Role, User
-from portal.auth.services import AccountError, authenticate, create_user
+from portal.auth.services import AccountError, authenticate, create_user, set_active
 from portal.common.regions import Region, RegionLevel
 from portal.common.security import safe_next
 from portal.extensions import db, limiter, login_manager
@@ -18,7 +18,9 @@ from portal.institutions.models import Institution
 
 @login_manager.user_loader
 def load_user(user_id: str) -> User | None:
-    return db.session.get(User, int(user_id))
+    """The session's user while the account is active: deactivating it ends its sessions."""
+    user = db.session.get(User, int(user_id))
+    return user if user is not None and user.active else None
 
 
 login_manager.login_view = "auth.login"
@@ -65,6 +67,8 @@ def login():
         user = authenticate(form.login.data, form.password.data)
         if user is None:
             form.password.errors.append(_("手机号/邮箱或密码不对，请重试。"))
+        elif not user.active:
+            form.login.errors.append(_("这个账号已停用。如有疑问，请联系管理员。"))
         else:
             login_user(user)
             return redirect(safe_next(form.next.data, url_for("courses.home")))
@@ -104,4 +108,23 @@ def accounts():
             return redirect(url_for("auth.accounts"))
     staff = db.session.scalars(
         select(User).where(User.role != Role.applicant).order_by(User.role, User.name)).all()
-    return render_template("auth/accounts.html", form=form, users=staff)
+    return render_template("auth/accounts.html", form=form, users=staff, active_form=ActiveForm())
+
+
+@bp.post("/admin/accounts/<int:user_id>/<any(deactivate, activate):action>")
+@role_required(Role.admin)
+def set_account_active(user_id: int, action: str):
+    """Who: admin. Deactivates a staff, finance or admin account (not their own), or reactivates it."""
+    user = db.session.get(User, user_id)
+    if user is None or user.role == Role.applicant:
+        abort(404)
+    if ActiveForm().validate_on_submit():
+        try:
+            set_active(current_user, user, action == "activate")
+        except AccountError as e:
+            flash(str(e), "error")
+        else:
+            db.session.commit()
+            flash(_("已启用 %(name)s 的账号。", name=user.name) if user.active
+                  else _("已停用 %(name)s 的账号，其登录已失效。", name=user.name), "success")
+    return redirect(url_for("auth.accounts"))

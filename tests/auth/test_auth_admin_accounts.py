@@ -96,3 +96,49 @@ def test_weak_initial_password_is_refused(admin_client, db, make_institution):
         "institution_id": str(make_institution().id), "region_code": ""})
     assert response.status_code == 200 and "密码需要同时包含字母和数字" in response.text
     assert account(db, "13611112222") is None
+
+
+def test_admin_deactivates_a_staff_account_and_its_session_ends(admin_client, db, make_user, make_institution, app,
+                                                                  login):
+    college = make_institution(name="三亚技师学院")
+    teacher = make_user(Role.staff, name="离职的老师", institution_id=college.id)
+    teachers_browser = login(teacher, on=app.test_client())
+    assert teachers_browser.get("/manage/courses").status_code == 200
+
+    response = admin_client.post(f"/admin/accounts/{teacher.id}/deactivate")
+
+    assert response.status_code == 302 and response.location.endswith("/admin/accounts")
+    listing = admin_client.get("/admin/accounts").text
+    assert "已停用 离职的老师 的账号，其登录已失效。" in listing and "已停用" in listing
+    assert account_by_id(db, teacher.id).active is False
+    follow_up = teachers_browser.get("/manage/courses")
+    assert follow_up.status_code == 302 and follow_up.location.startswith("/login")
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.deactivate")).one()
+    assert (entry.object_id, entry.before, entry.after) == (teacher.id, {"active": True}, {"active": False})
+
+    admin_client.post(f"/admin/accounts/{teacher.id}/activate")
+
+    assert account_by_id(db, teacher.id).active is True
+    assert "已启用 离职的老师 的账号。" in admin_client.get("/admin/accounts").text
+
+
+def test_admin_cannot_deactivate_their_own_account(admin_client, db):
+    admin = db.session.scalar(select(User).where(User.name == "人社管理员"))
+
+    admin_client.post(f"/admin/accounts/{admin.id}/deactivate")
+
+    assert account_by_id(db, admin.id).active is True
+    assert "不能停用自己的账号。" in admin_client.get("/admin/accounts").text
+
+
+def test_applicant_accounts_are_not_managed_here(admin_client, db, make_user):
+    family = make_user(Role.applicant)
+
+    assert admin_client.post(f"/admin/accounts/{family.id}/deactivate").status_code == 404
+    assert admin_client.post("/admin/accounts/999999/deactivate").status_code == 404
+    assert account_by_id(db, family.id).active is True
+
+
+def account_by_id(db, user_id: int) -> User:
+    db.session.expire_all()
+    return db.session.get(User, user_id)

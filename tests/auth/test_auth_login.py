@@ -55,8 +55,11 @@ def test_inactive_user_cannot_log_in(client, db, user):
     user.active = False
     db.session.flush()
     response = post_login(client, "13912345678")
-    assert response.status_code == 200 and "手机号/邮箱或密码不对" in response.text
+    assert response.status_code == 200 and "这个账号已停用。如有疑问，请联系管理员。" in response.text
     assert not logged_in_as(client, "李大山")
+    # Without the password nobody learns that the account exists, nor that it is deactivated.
+    wrong = post_login(client, "13912345678", password="Wrong-password-1")
+    assert "手机号/邮箱或密码不对" in wrong.text and "停用" not in wrong.text
 
 
 def test_deactivated_user_is_logged_out_on_the_next_page(client, db, user):

@@ -1,0 +1,64 @@
+"""The administrator's pages pass axe and fit a 360 px phone, and an admin deactivates the account of a
+teacher who has left."""
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import select
+from test_accessibility import assert_accessible
+from test_enrollment_journeys import PASSWORD, Account, unique_mobile, unique_name
+from test_small_screen import assert_fits
+
+from portal.auth.models import Role
+from portal.auth.services import create_user, find_by_login
+from portal.db import db
+from portal.institutions.models import Institution
+
+pytestmark = pytest.mark.browser
+
+ADMIN_PAGES = {
+    "accounts": "/admin/accounts",
+    "institutions": "/admin/institutions",
+    "new-institution": "/admin/institutions/new",
+    "registry": "/admin/registry",
+}
+
+
+@pytest.mark.parametrize("phone", [False, True], ids=["desktop", "phone"])
+@pytest.mark.parametrize("path", ADMIN_PAGES.values(), ids=ADMIN_PAGES.keys())
+def test_admin_page(open_page, log_in, demo_account, path: str, phone: bool):
+    page = log_in(demo_account("admin"), on=open_page(phone=phone))
+    response = page.goto(path)
+    assert response.ok, f"{path} answered {response.status}"
+    assert_accessible(page)
+    assert_fits(page)
+
+
+def _teacher(admin_login: str) -> Account:
+    institution_id = db.session.scalar(select(Institution.id).order_by(Institution.id).limit(1))
+    teacher = Account(unique_mobile(), PASSWORD, unique_name("林"))
+    create_user(find_by_login(admin_login), name=teacher.name, login=teacher.login, password=PASSWORD,
+                role=Role.staff, institution_id=institution_id)
+    return teacher
+
+
+def test_admin_deactivates_the_account_of_a_teacher_who_has_left(page, open_page, log_in, demo_account, seed):
+    admin = demo_account("admin")
+    teacher = seed(_teacher, admin.login)
+    teachers_page = log_in(teacher, on=open_page())
+
+    log_in(admin)
+    page.get_by_role("link", name="账号管理").click()
+    row = page.get_by_role("row").filter(has_text=teacher.login)
+    expect(row).to_contain_text("在用")
+    row.get_by_role("button", name=f"停用 {teacher.name}").click()
+
+    expect(page.get_by_role("status")).to_contain_text(f"已停用 {teacher.name} 的账号")
+    expect(page.get_by_role("row").filter(has_text=teacher.login)).to_contain_text("已停用")
+    assert_accessible(page)
+
+    teachers_page.reload()
+    expect(teachers_page.locator("header")).not_to_contain_text(teacher.name)
+    teachers_page.goto("/login")
+    teachers_page.get_by_label("手机号或邮箱").fill(teacher.login)
+    teachers_page.get_by_label("密码").fill(teacher.password)
+    teachers_page.locator("main").get_by_role("button", name="登录").click()
+    expect(teachers_page.locator("main")).to_contain_text("这个账号已停用")
