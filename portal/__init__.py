@@ -1,6 +1,7 @@
 """技能扶贫 enrollment portal: the application factory."""
 import os
 import secrets
+from importlib import import_module
 from pathlib import Path
 
 from flask import Flask
@@ -45,6 +46,11 @@ def create_app(config: dict | None = None) -> Flask:
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
 
+    # Routes are added to each package's blueprint by its views modules, imported here rather than
+    # by the package, so one package's models and services can import another's without its views.
+    for views in ("auth.views", "courses.views", "institutions.views", "registry.views", "families.views",
+                  "enrollment.views", "enrollment.notices", "notifications.views"):
+        import_module(f"portal.{views}")
     for bp in (common_bp, auth_bp, courses_bp, institutions_bp, registry_bp, families_bp, enrollment_bp,
                notifications_bp):
         app.register_blueprint(bp)

@@ -9,6 +9,3 @@ def _label_globals(state):
     from portal.courses.models import KIND_LABELS, LEVEL_LABELS, MODE_LABELS, STATUS_LABELS
     state.app.jinja_env.globals.update(KIND_LABELS=KIND_LABELS, MODE_LABELS=MODE_LABELS,
                                        LEVEL_LABELS=LEVEL_LABELS, STATUS_LABELS=STATUS_LABELS)
-
-
-from portal.courses import views  # noqa: E402,F401

@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("enrollment", __name__, template_folder="templates")
-
-from portal.enrollment import notices, views  # noqa: E402,F401

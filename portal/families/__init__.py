@@ -2,5 +2,3 @@
 from flask import Blueprint
 
 bp = Blueprint("families", __name__, template_folder="templates")
-
-from portal.families import views  # noqa: E402,F401

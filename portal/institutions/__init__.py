@@ -8,6 +8,3 @@ bp = Blueprint("institutions", __name__, template_folder="templates")
 def _label_globals(state):
     from portal.institutions.forms import KIND_CHOICES
     state.app.jinja_env.globals["INSTITUTION_KIND_LABELS"] = dict(KIND_CHOICES)
-
-
-from portal.institutions import views  # noqa: E402,F401

@@ -11,5 +11,3 @@ def _header_count(state):
 
     from portal.notifications.services import unread_count
     state.app.jinja_env.globals["unread_notifications"] = lambda: unread_count(current_user)
-
-from portal.notifications import views  # noqa: E402,F401

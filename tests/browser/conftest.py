@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from flask_migrate import upgrade
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
+from test_small_screen import PHONE
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from portal import create_app
@@ -104,6 +105,18 @@ def page(page):
     page.set_default_timeout(10_000)
     page.set_default_navigation_timeout(15_000)
     return page
+
+
+@pytest.fixture
+def open_page(new_context):
+    """A fresh browser (its own cookies): open_page() on a desktop, open_page(phone=True) on a 360 px phone."""
+    def make(phone: bool = False) -> Page:
+        options = {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2} if phone else {}
+        page = new_context(**options).new_page()
+        page.set_default_timeout(10_000)
+        page.set_default_navigation_timeout(15_000)
+        return page
+    return make
 
 
 @pytest.fixture(scope="session")

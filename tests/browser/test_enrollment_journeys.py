@@ -44,9 +44,17 @@ def unique_mobile() -> str:
     return f"13{secrets.randbelow(10 ** 9):09d}"
 
 
+_NAMES_IN_USE = {person.name for person in REGISTRY}
+
+
 def unique_name(surname: str) -> str:
-    """The live database is shared by the session's browser tests: staff find people by these names."""
-    return surname + "".join(secrets.choice("志明华强丽静芳海军燕玲杰涛霞") for _ in range(2))
+    """A name no one on the demo registry or in an earlier test has: the live database is shared
+    by the session's browser tests, and families and staff find people by these names."""
+    while True:
+        name = surname + "".join(secrets.choice("志明华强丽静芳海军燕玲杰涛霞") for _ in range(2))
+        if name not in _NAMES_IN_USE:
+            _NAMES_IN_USE.add(name)
+            return name
 
 
 def new_id_number(region: str, year: int) -> str:
@@ -135,18 +143,6 @@ def staff_review_page(page: Page, log_in, staff, course: str) -> Page:
     page.get_by_role("button", name="筛选").click()
     expect(page).to_have_url(re.compile(r"course=\d+.*status=all"))
     return page
-
-
-@pytest.fixture
-def open_page(new_context):
-    """A fresh browser (its own cookies): open_page() on a desktop, open_page(phone=True) on a 360 px phone."""
-    def make(phone: bool = False) -> Page:
-        options = {"viewport": PHONE, "is_mobile": True, "has_touch": True, "device_scale_factor": 2} if phone else {}
-        page = new_context(**options).new_page()
-        page.set_default_timeout(10_000)
-        page.set_default_navigation_timeout(15_000)
-        return page
-    return make
 
 
 # --- 1. a grandmother, on her phone ---------------------------------------------------------------
