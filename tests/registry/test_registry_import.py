@@ -5,7 +5,7 @@ import io
 from datetime import date, timedelta
 
 import pytest
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 from sqlalchemy import JSON, LargeBinary, String, func, inspect, select, update
 from sqlalchemy.exc import IntegrityError
 from stdnum.cn import ric
@@ -99,6 +99,40 @@ def test_xlsx_id_stored_as_a_number_is_refused_with_the_reason(db, import_file, 
     [(row_no, reason, _)] = rejections(db, batch)
     assert row_no == 2 and reason == importer.ID_AS_NUMBER
     assert "身份证号被 Excel 存成了数字" in text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
+
+
+def test_xlsx_rows_are_numbered_as_excel_shows_them(db, import_file, id_number):
+    """A sheet starting in column B, with a blank row and a date typed into 户编号: the refused row
+    is reported under the row number Excel shows, and the blank row is skipped."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet["B1"], sheet["C1"], sheet["D1"] = "姓名", "身份证号", "户编号"
+    sheet.append([None, "黎小海", id_number(), "H1"])  # row 2
+    # row 3 is left blank
+    sheet["B4"], sheet["C4"], sheet["D4"] = "符阿妹", "460107200801011234", date(2024, 5, 1)  # bad check digit
+    sheet["B5"], sheet["C5"], sheet["D5"] = "王小明", id_number(), date(2024, 5, 1)
+    out = io.BytesIO()
+    workbook.save(out)
+
+    batch = import_file(out.getvalue(), "名单.xlsx")
+
+    assert (batch.status, batch.added, batch.rejected, batch.rows_total) == (ImportStatus.done, 2, 1, 4)
+    [(row_no, reason, values)] = rejections(db, batch)
+    assert (row_no, reason, values["cells"]["姓名"]) == (4, "身份证号校验位不对，请逐位核对。", "符阿妹")
+    assert people(db)["王小明"].household_no == "2024-05-01"
+
+
+def test_xlsx_whose_first_row_is_empty_is_refused_on_the_form(db, upload, registry_state, text):
+    workbook = Workbook()
+    workbook.active["A2"], workbook.active["B2"], workbook.active["C2"] = "姓名", "身份证号", "户编号"
+    out = io.BytesIO()
+    workbook.save(out)
+    before = registry_state()
+
+    response = upload(out.getvalue(), "名单.xlsx")
+
+    assert response.status_code == 200 and "第一行应是列名，但它是空的。" in text(response)
+    assert registry_state() == before
 
 
 def test_alias_column_any_order_and_untrimmed_headers(db, import_file, registry_csv, id_number):
