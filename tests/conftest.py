@@ -1,7 +1,8 @@
 """Fixtures: an app on a migrated database, each test in a rolled-back transaction, factories.
 
 The database is SQLite in a temporary folder, or, when PORTAL_TEST_DATABASE_URL names a
-PostgreSQL server, a database created on it for this run and dropped afterwards.
+PostgreSQL server, a database created on it for this run and dropped afterwards; so is the browser
+tests' live server's.
 """
 import os
 import uuid
@@ -40,11 +41,13 @@ TEST_CONFIG = {
 PASSWORD = "Test1234pw"
 
 
-@pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+@contextmanager
+def _scratch_database(folder):
+    """The URL of an empty database: a SQLite file in `folder`, or, when PORTAL_TEST_DATABASE_URL
+    names a PostgreSQL server, a database of its own there, dropped afterwards."""
     server = os.environ.get("PORTAL_TEST_DATABASE_URL")
     if not server:
-        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+        yield f"sqlite:///{folder / 'test.sqlite3'}"
         return
     name = f"portal_test_{uuid.uuid4().hex[:10]}"
     # No pool: an idle connection kept here would count against the server's max_connections.
@@ -57,6 +60,19 @@ def database_url(tmp_path_factory):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    with _scratch_database(tmp_path_factory.mktemp("db")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def live_database_url(tmp_path_factory):
+    """The browser tests' live server's database, apart from the suite's (on the same kind of server)."""
+    with _scratch_database(tmp_path_factory.mktemp("live-db")) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

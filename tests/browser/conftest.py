@@ -1,7 +1,7 @@
 """Browser tests: the portal served over HTTP from its own app and database, driven by Debian's Chromium.
 
-The live server is a separate app on a separate SQLite file, migrated and filled with the demo
-data once per session, served by werkzeug from a background thread. Nothing is pushed globally:
+The live server is a separate app on a database of its own (SQLite, or PostgreSQL when the suite
+runs there), migrated and filled with the demo data once per session, served by werkzeug from a background thread. Nothing is pushed globally:
 each request the server handles pushes its own app context in its own thread.
 """
 import threading
@@ -35,7 +35,7 @@ def db():
 
 
 @pytest.fixture(scope="session")
-def live_app(tmp_path_factory):
+def live_app(tmp_path_factory, live_database_url):
     folder = tmp_path_factory.mktemp("live")
     app = create_app({
         "TESTING": True,
@@ -43,7 +43,7 @@ def live_app(tmp_path_factory):
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "RATELIMIT_ENABLED": False,
         "WTF_CSRF_ENABLED": True,
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{folder / 'live.sqlite3'}",
+        "SQLALCHEMY_DATABASE_URI": live_database_url,
         # Without these the app would make its ID key and job queue under ./instance, not the tmp folder.
         "ID_KEY": "7b" * 32,
         "JOBS_IMMEDIATE": True,
