@@ -1,4 +1,4 @@
-"""Reading a registry file: CSV or XLSX detected from its bytes, the header, and checking each row.
+"""Reading a registry file: CSV, XLSX or XLS detected from its bytes, the header, and checking each row.
 
 A file is read in blocks of whole rows, never all at once. Checking a row (ID number, hashing,
 encryption) is the import's hot loop, so `RowChecker.check` works on plain lists and tuples, and
@@ -50,8 +50,8 @@ DIBAO = {"是": True, "否": False}
 
 # Whole-file problems (msgids; stored in RegistryImport.error and translated where shown).
 EMPTY_FILE = N_("文件是空的。")
-NOT_A_TABLE = N_("文件不是 XLSX 或 CSV 格式。请在 Excel 中“另存为” XLSX 或 CSV 后再导入。")
-BAD_XLSX = N_("XLSX 文件无法打开，可能已损坏。请在 Excel 中重新保存后再导入。")
+NOT_A_TABLE = N_("文件不是 XLSX、XLS 或 CSV 格式。请在 Excel 中“另存为” XLSX 或 CSV 后再导入。")
+BAD_WORKBOOK = N_("Excel 文件无法打开，可能已损坏。请在 Excel 中重新保存后再导入。")
 UNDECODABLE = N_("无法识别 CSV 文件的文字编码。请保存为 UTF-8 或 GBK 编码后再导入。")
 BAD_CSV = N_("CSV 文件格式有误（例如引号不成对），无法读取。")
 NO_HEADER = N_("第一行应是列名，但它是空的。")
@@ -233,7 +233,7 @@ class CsvTable(_Table):
             yield data
 
 
-# --- XLSX --------------------------------------------------------------------------------------
+# --- Excel workbooks: XLSX and XLS -------------------------------------------------------------
 
 def _text(value) -> str:
     """A cell as the text a person sees in Excel."""
@@ -254,8 +254,9 @@ def _text(value) -> str:
     return str(value)
 
 
-class XlsxTable(_Table):
-    """The first sheet of a workbook, read with calamine (Rust): some twenty times quicker than
+class SheetTable(_Table):
+    """The first sheet of an Excel workbook, XLSX or the older XLS that many offices' systems still
+    export, read with calamine (Rust): some twenty times quicker than
     openpyxl, which matters because a file under REGISTRY_BACKGROUND_BYTES is imported while the
     admin waits. calamine holds the sheet's cells in memory, about 1 KB a row, so even the largest
     sheet Excel can save (1,048,576 rows) takes about a gigabyte; CSV files are streamed instead.
@@ -267,7 +268,7 @@ class XlsxTable(_Table):
             self._workbook = CalamineWorkbook.from_filelike(source)
             sheet = self._workbook.get_sheet_by_index(0)
         except CalamineError:
-            raise FileProblem(BAD_XLSX) from None
+            raise FileProblem(BAD_WORKBOOK) from None
         self._rows = sheet.iter_rows()
         header = next(self._rows, None)
         if header is None:
@@ -292,18 +293,18 @@ class XlsxTable(_Table):
         self._workbook.close()
 
 
-ZIP_MAGIC = b"PK\x03\x04"
-NOT_TEXT_MAGIC = (b"\xd0\xcf\x11\xe0", b"%PDF", b"\x89PNG", b"\xff\xd8\xff")  # old .xls, PDF, images
+WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # XLSX (a zip), XLS (an OLE2 compound file)
+NOT_TEXT_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff")  # PDF, images
 
 
-def open_table(source: BinaryIO) -> CsvTable | XlsxTable:
+def open_table(source: BinaryIO) -> CsvTable | SheetTable:
     """The file's table, its header checked; FileProblem when it cannot be imported at all."""
     head = source.read(BLOCK_BYTES)
     if not head.strip():
         raise FileProblem(EMPTY_FILE)
-    if head.startswith(ZIP_MAGIC):
+    if head.startswith(WORKBOOK_MAGIC):
         source.seek(0)
-        return XlsxTable(source)
+        return SheetTable(source)
     if head.startswith(NOT_TEXT_MAGIC) or b"\0" in head:
         raise FileProblem(NOT_A_TABLE)
     return CsvTable(source, head)
@@ -348,7 +349,7 @@ class RowChecker:
     worker processes) so that staging them costs the importing process one write per block.
     """
 
-    def __init__(self, table: "CsvTable | XlsxTable", today: date, vault: idnumbers.IdVault, *,
+    def __init__(self, table: "CsvTable | SheetTable", today: date, vault: idnumbers.IdVault, *,
                  copy_text: bool = False):
         self.layout, self.parse, self.rows_at = table.layout, table.parse, table.rows_at
         self.today, self.vault, self.copy_text = today, vault, copy_text
@@ -460,7 +461,7 @@ def _check_in_worker(block) -> Checked:
     return _worker_checker.check(block)
 
 
-def checked_blocks(table: CsvTable | XlsxTable, checker: RowChecker) -> Iterator[tuple[object, Checked]]:
+def checked_blocks(table: CsvTable | SheetTable, checker: RowChecker) -> Iterator[tuple[object, Checked]]:
     """Each block of the table with its checked rows, in file order.
 
     A long file is checked by worker processes, with a few blocks in flight at a time, so memory

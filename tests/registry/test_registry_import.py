@@ -3,6 +3,7 @@ row number, whole-file problems refused with nothing changed, re-imports that ch
 people who leave and come back, and no ID number ever stored in plaintext."""
 import io
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -99,6 +100,21 @@ def test_xlsx_id_stored_as_a_number_is_refused_with_the_reason(db, import_file, 
     [(row_no, reason, _)] = rejections(db, batch)
     assert row_no == 2 and reason == importer.ID_AS_NUMBER
     assert "身份证号被 Excel 存成了数字" in text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
+
+
+def test_old_xls_workbook_is_imported(db, import_file):
+    """registry.xls, in the Excel 97–2003 format: 黎小海 and 符阿妹 of household 4601070010001 (a
+    number cell, as are the years), and 王错号, whose ID number has a wrong check digit."""
+    batch = import_file((Path(__file__).parent / "files" / "registry.xls").read_bytes(), "名单.xls")
+
+    assert (batch.status, batch.added, batch.rejected) == (ImportStatus.done, 2, 1)
+    [(row_no, reason, values)] = rejections(db, batch)
+    assert (row_no, reason, values["cells"]["姓名"]) == (4, "身份证号校验位不对，请逐位核对。", "王错号")
+    listed = people(db)
+    assert (listed["黎小海"].household_no, listed["黎小海"].year_identified, listed["黎小海"].dibao) == (
+        "4601070010001", 2016, False)
+    assert (listed["符阿妹"].poverty_status, listed["符阿妹"].dibao) == (PovertyStatus.relapsed, True)
+    assert lookup("460107201003152226").name == "符阿妹"
 
 
 def test_xlsx_rows_are_numbered_as_excel_shows_them(db, import_file, id_number):
@@ -288,8 +304,9 @@ def test_a_long_list_of_rejections_is_paged(db, import_file, registry_csv, row, 
     ("姓名,户编号\n黎小海,H1\n".encode(), "文件中没有“身份证号”列（也可以叫“证件号码”）。"),
     ("身份证号,户编号\n".encode("gbk"), "文件中没有“姓名”列。"),
     ("姓名,身份证号,证件号码,户编号\n".encode(), "第一行有重复的列名"),
-    (b"%PDF-1.7\n...", "文件不是 XLSX 或 CSV 格式。"),
-    (b"PK\x03\x04 not really a zip", "XLSX 文件无法打开"),
+    (b"%PDF-1.7\n...", "文件不是 XLSX、XLS 或 CSV 格式。"),
+    (b"PK\x03\x04 not really a zip", "Excel 文件无法打开"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 not really a workbook", "Excel 文件无法打开"),
     (b"\xff\xfe\xfd,\xff\n", "无法识别 CSV 文件的文字编码"),
 ])
 def test_a_file_that_cannot_be_imported_is_refused_on_the_form(db, upload, registry_state, text, data, message):
