@@ -317,6 +317,7 @@ MATRIX = [
          check=written_only_for("admin", model=RegistryPerson, where=lambda w: RegistryPerson.name == "符新来")),
     Case("GET", "/admin/registry/imports/<int:import_id>",
          lambda w: f"/admin/registry/imports/{w.registry_person.first_import_id}", admin_only()),
+    Case("GET", "/admin/registry/template.xlsx", lambda w: "/admin/registry/template.xlsx", admin_only()),
     Case("GET", "/admin/registry/imports/<int:import_id>/rejections.xlsx",
          lambda w: f"/admin/registry/imports/{w.registry_person.first_import_id}/rejections.xlsx", admin_only()),
     Case("GET", "/admin/registry/people/<int:person_id>", lambda w: f"/admin/registry/people/{w.registry_person.id}",

@@ -17,6 +17,9 @@ from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
 from psycopg import Copy
 from psycopg.types.json import Json
 from sqlalchemy import (
@@ -45,8 +48,18 @@ from portal.common.i18n import N_
 from portal.common.jobs import job
 from portal.db import db, today, utcnow
 from portal.families.services import recheck_after_import
-from portal.registry.importer import DUPLICATE_ID, LISTED, STAGED, FileProblem, RowChecker, checked_blocks, open_table
+from portal.registry.importer import (
+    DIBAO,
+    DUPLICATE_ID,
+    LISTED,
+    STAGED,
+    FileProblem,
+    RowChecker,
+    checked_blocks,
+    open_table,
+)
 from portal.registry.models import (
+    POVERTY_STATUS_LABELS,
     ChangeKind,
     ImportStatus,
     RegistryChange,
@@ -383,6 +396,59 @@ def rejections_workbook(batch: RegistryImport) -> io.BytesIO:
         sheet.append([row_no, *(_as_text(sheet, text) for text in texts)])
     if headers is None:
         sheet.append([_("行号"), _("原因")])
+    out = io.BytesIO()
+    workbook.save(out)
+    out.seek(0)
+    return out
+
+
+# The template's columns: header (as the importer reads it), required, what to write (a msgid).
+TEMPLATE_COLUMNS = [
+    ("姓名", True, N_("与身份证上的姓名一致。")),
+    ("身份证号", True, N_("18位，最后一位可以是X。这一列已设为文本，Excel 不会把号码改成数字。")),
+    ("户编号", True, N_("同一户的人填同一个编号。")),
+    ("与户主关系", False, N_("例如：户主、配偶、之子、之女、孙子。")),
+    ("行政区划代码", False, N_("6位数字，例如 469030。")),
+    ("县", False, ""),
+    ("乡镇", False, ""),
+    ("村", False, ""),
+    ("识别年度", False, N_("四位数的年份，例如 2016。")),
+    ("脱贫状态", False, N_("从下拉列表中选：未脱贫、已脱贫、返贫、监测对象。")),
+    ("是否低保", False, N_("从下拉列表中选：是、否。")),
+    ("联系电话", False, ""),
+]
+TEXT_COLUMNS = ("身份证号", "户编号", "行政区划代码", "联系电话")  # digits Excel would otherwise turn into numbers
+CHOICES = {"脱贫状态": list(POVERTY_STATUS_LABELS.values()), "是否低保": list(DIBAO)}
+
+
+def template_workbook() -> io.BytesIO:
+    """An empty registry file to fill in Excel: the headers the import reads, number-like columns
+    formatted as text (so an ID number keeps its 18 digits), drop-down lists for the fixed values,
+    and a second sheet saying what each column holds. Headers and values stay in Chinese, which
+    is what the import reads, whatever the admin's language."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "名单"
+    sheet.append([header for header, _required, _help in TEMPLATE_COLUMNS])
+    sheet.freeze_panes = "A2"
+    for column, (header, required, help_text) in enumerate(TEMPLATE_COLUMNS, 1):
+        letter = get_column_letter(column)
+        sheet.cell(1, column).font = Font(bold=required)
+        sheet.column_dimensions[letter].width = 22 if header == "身份证号" else 14
+        if header in TEXT_COLUMNS:
+            sheet.column_dimensions[letter].number_format = "@"
+        if header in CHOICES:
+            choices = DataValidation(type="list", formula1=f'"{",".join(CHOICES[header])}"', allow_blank=True,
+                                     showErrorMessage=True, error=_(help_text))
+            choices.add(f"{letter}2:{letter}1048576")
+            sheet.add_data_validation(choices)
+    notes = workbook.create_sheet(_("填写说明"))
+    notes.append([_("列名"), _("是否必填"), _("怎么填")])
+    for header, required, help_text in TEMPLATE_COLUMNS:
+        notes.append([header, _("必填") if required else _("选填"), _(help_text) if help_text else ""])
+    notes.append([])
+    notes.append([_("每人一行，不要合并单元格。列的顺序可以调整，列名不能改。")])
+    notes.column_dimensions["A"].width, notes.column_dimensions["C"].width = 14, 60
     out = io.BytesIO()
     workbook.save(out)
     out.seek(0)

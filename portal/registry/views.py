@@ -32,8 +32,10 @@ from portal.registry.services import (
     rejections_workbook,
     reveal_id,
     run_import,
+    template_workbook,
 )
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORTS_SHOWN = 50
 REJECTIONS_PER_PAGE = 100
 HOUSEHOLD_SHOWN = 20
@@ -124,13 +126,21 @@ def import_detail(import_id: int):
                            running=batch.status in (ImportStatus.queued, ImportStatus.running), **LABELS)
 
 
+@bp.get("/admin/registry/template.xlsx")
+@role_required(Role.admin)
+def template_xlsx():
+    """Who: admin. An empty registry file to fill in Excel, with the columns the import reads."""
+    return send_file(template_workbook(), as_attachment=True, download_name="registry-template.xlsx",
+                     mimetype=XLSX)
+
+
 @bp.get("/admin/registry/imports/<int:import_id>/rejections.xlsx")
 @role_required(Role.admin)
 def rejections_xlsx(import_id: int):
     """Who: admin. The import's refused rows as an XLSX file (ID numbers masked)."""
     batch = db.session.get(RegistryImport, import_id) or abort(404)
     return send_file(rejections_workbook(batch), as_attachment=True, download_name=f"rejected-rows-{batch.id}.xlsx",
-                     mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+                     mimetype=XLSX)
 
 
 def _person_page(person: RegistryPerson, revealed: str | None = None):

@@ -1,8 +1,9 @@
 """Browser tests: the portal served over HTTP from its own app and database, driven by Debian's Chromium.
 
 The live server is a separate app on a database of its own (SQLite, or PostgreSQL when the suite
-runs there), migrated and filled with the demo data once per session, served by werkzeug from a background thread. Nothing is pushed globally:
-each request the server handles pushes its own app context in its own thread.
+runs there), migrated and filled with the demo data once per session, served by werkzeug from a
+background thread. Nothing is pushed globally: each request the server handles pushes its own app
+context in its own thread.
 """
 import threading
 from datetime import datetime

@@ -34,7 +34,8 @@ PAGES = [
 ]
 # Served files carry a policy of their own (portal.families.views), and are not pages.
 FILES = [(Role.applicant, "/documents/{document}"),
-         (Role.admin, "/admin/registry/imports/{registry_import}/rejections.xlsx")]
+         (Role.admin, "/admin/registry/imports/{registry_import}/rejections.xlsx"),
+         (Role.admin, "/admin/registry/template.xlsx")]
 PLACEHOLDERS = ("course", "draft", "institution", "student", "application", "enrollment", "token", "document",
                 "registry_import", "registry_person")
 INLINE_CODE = [

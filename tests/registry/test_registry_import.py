@@ -284,6 +284,39 @@ HEADER_ROW = ("姓名", "身份证号", "户编号", "与户主关系", "行政�
               "是否低保", "联系电话")
 
 
+def test_template_filled_in_excel_imports(db, import_file, as_admin, id_number, text):
+    page = text(as_admin.get("/admin/registry"))
+    assert "下载名单模板（XLSX）" in page and "Excel 不会把号码改成数字" in page
+
+    response = as_admin.get("/admin/registry/template.xlsx")
+
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    workbook = load_workbook(io.BytesIO(response.data))
+    sheet, notes = workbook.worksheets
+    assert [cell.value for cell in sheet[1]] == list(HEADER_ROW)
+    columns = {header: cell.column_letter for header, cell in zip(HEADER_ROW, sheet[1])}
+    for header in ("身份证号", "户编号", "行政区划代码", "联系电话"):  # typed digits stay text
+        assert sheet.column_dimensions[columns[header]].number_format == "@"
+    assert sheet.column_dimensions[columns["姓名"]].number_format == "General"
+    lists = {str(v.sqref).split(":")[0]: v.formula1 for v in sheet.data_validations.dataValidation}
+    assert lists == {f"{columns['脱贫状态']}2": '"未脱贫,已脱贫,返贫,监测对象"', f"{columns['是否低保']}2": '"是,否"'}
+    assert [row[0] for row in notes.iter_rows(min_row=2, max_row=13, values_only=True)] == list(HEADER_ROW)
+    assert notes["B2"].value == "必填" and notes["B5"].value == "选填"
+
+    # The clerk types two people in; Excel keeps the ID numbers as text and the year as a number.
+    a, b = id_number(), id_number()
+    sheet.append(["黎小海", a, "4601070010001", "户主", "460107", "琼山区", "云龙镇", "云蛟村", 2016, "已脱贫", "否",
+                  "13800138000"])
+    sheet.append(["黎小红", b, "4601070010001", "之女", None, None, None, None, 2016, "监测对象", "是", None])
+    out = io.BytesIO()
+    workbook.save(out)
+    batch = import_file(out.getvalue(), "名单.xlsx")
+
+    assert (batch.status, batch.added, batch.rejected) == (ImportStatus.done, 2, 0)
+    assert lookup(b).poverty_status == PovertyStatus.monitored and lookup(a).household_no == "4601070010001"
+
+
 def test_a_long_list_of_rejections_is_paged(db, import_file, registry_csv, row, id_number, as_admin, text,
                                             monkeypatch):
     monkeypatch.setattr("portal.registry.views.REJECTIONS_PER_PAGE", 2)
