@@ -1,4 +1,5 @@
 """The admin's registry forms: uploading a file, looking a person up, revealing an ID number."""
+from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
@@ -19,9 +20,10 @@ class UploadForm(PortalForm):
     submit = SubmitField(_l("导入"))
 
     def validate_file(self, field):
-        """Refuse at once a file that cannot be imported at all (empty, not a table, a required column missing)."""
+        """Refuse at once a file that cannot be imported at all (empty, not a table, a required column
+        missing); a workbook too large to import in this request is checked by its import."""
         try:
-            check_header(field.data.stream)
+            check_header(field.data.stream, workbook_limit=current_app.config["REGISTRY_BACKGROUND_BYTES"])
         except FileProblem as problem:
             raise ValidationError(_(str(problem))) from None
 

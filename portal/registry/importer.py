@@ -310,9 +310,18 @@ def open_table(source: BinaryIO) -> CsvTable | SheetTable:
     return CsvTable(source, head)
 
 
-def check_header(source: BinaryIO) -> None:
-    """Raise FileProblem for a file that obviously cannot be imported; leaves `source` at its start."""
+def check_header(source: BinaryIO, workbook_limit: int | None = None) -> None:
+    """Raise FileProblem for a file that obviously cannot be imported; leaves `source` at its start.
+
+    A CSV file is checked from its first megabyte, but a workbook's header cannot be read without
+    loading its whole sheet, so a workbook larger than `workbook_limit` bytes passes unread: its
+    import (in the background) reports the same problems on its result page.
+    """
     try:
+        workbook = source.read(4).startswith(WORKBOOK_MAGIC)
+        if workbook and workbook_limit is not None and source.seek(0, io.SEEK_END) > workbook_limit:
+            return
+        source.seek(0)
         with open_table(source):
             pass
     finally:

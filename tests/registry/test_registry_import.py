@@ -535,6 +535,21 @@ def test_a_large_file_imports_as_a_background_job(app, db, upload, registry_csv,
     assert number.encode() not in sealed and vault().unseal(sealed) == data
 
 
+def test_a_large_workbook_without_a_required_column_fails_on_its_result_page(app, db, import_file, registry_xlsx,
+                                                                             registry_state, as_admin, text,
+                                                                             monkeypatch):
+    """Its header would take loading the whole sheet to read, so the form leaves it to the import."""
+    data = registry_xlsx([["黎小海", "H1"]], header=["姓名", "户编号"])
+    monkeypatch.setitem(app.config, "REGISTRY_BACKGROUND_BYTES", len(data) - 1)
+    before = registry_state(imports=False)
+
+    batch = import_file(data, "名单.xlsx")
+
+    assert (batch.status, batch.error) == (ImportStatus.failed, importer.MISSING_COLUMN["id_number"])
+    assert "文件中没有“身份证号”列" in text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
+    assert registry_state(imports=False) == before
+
+
 def test_the_import_page_shows_progress_and_refreshes_while_running(db, as_admin):
     batch = RegistryImport(filename="大名单.csv", sha256="0" * 64, size=1, status=ImportStatus.running,
                            rows_total=1000, rows_done=250)
