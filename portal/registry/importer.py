@@ -256,10 +256,9 @@ def _text(value) -> str:
 
 class SheetTable(_Table):
     """The first sheet of an Excel workbook, XLSX or the older XLS that many offices' systems still
-    export, read with calamine (Rust): some twenty times quicker than
-    openpyxl, which matters because a file under REGISTRY_BACKGROUND_BYTES is imported while the
-    admin waits. calamine holds the sheet's cells in memory, about 1 KB a row, so even the largest
-    sheet Excel can save (1,048,576 rows) takes about a gigabyte; CSV files are streamed instead.
+    export, read with calamine (Rust), some twenty times quicker than openpyxl: that matters most
+    for a file small enough to import while the admin waits. calamine holds the whole sheet in
+    memory, about 1 KB a row (1.3 GB at Excel's limit of a million rows); CSV files are streamed.
     Rows keep their numbers: leading empty rows are read as empty rows (so a sheet whose first row
     is empty has no header, as in a CSV file), and leading empty columns are left out."""
 
