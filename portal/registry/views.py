@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.auth.access import role_required
 from portal.auth.models import Role
@@ -63,6 +64,21 @@ def _index(upload_form: UploadForm, lookup_form: LookupForm):
                                  .order_by(RegistryImport.id.desc()).limit(IMPORTS_SHOWN)).all()
     return render_template("registry/index.html", upload_form=upload_form, lookup_form=lookup_form,
                            batches=batches, **LABELS)
+
+
+@bp.url_value_preprocessor
+def _limit_upload_size(endpoint, values):
+    # URL processors run before CSRF protection reads the body, so the limit holds from the first byte.
+    if endpoint == "registry.upload":
+        request.max_content_length = current_app.config["REGISTRY_MAX_BYTES"]
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _upload_too_large(e):
+    """A file over REGISTRY_MAX_BYTES: say so on the registry page, not in a bare 413."""
+    flash(_("文件超过%(mb)dMB，不能在网页上导入。请存为 CSV 格式（比 XLSX 小）再试，或请技术人员用命令行导入。",
+            mb=current_app.config["REGISTRY_MAX_BYTES"] // 2**20), "error")
+    return redirect(url_for("registry.imports"))
 
 
 @bp.get("/admin/registry")

@@ -550,6 +550,20 @@ def test_a_large_workbook_without_a_required_column_fails_on_its_result_page(app
     assert registry_state(imports=False) == before
 
 
+def test_a_file_over_the_size_limit_is_refused_with_the_reason(app, db, upload, registry_csv, row, id_number,
+                                                               registry_state, as_admin, text, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)  # the limit holds before CSRF protection reads the body
+    data = registry_csv([row(id_number()) for _ in range(50)])
+    monkeypatch.setitem(app.config, "REGISTRY_MAX_BYTES", len(data) // 2)
+    before = registry_state()
+
+    response = upload(data)
+
+    assert response.status_code == 302 and response.location.endswith("/admin/registry")
+    assert "不能在网页上导入。请存为 CSV 格式" in text(as_admin.get(response.location))
+    assert registry_state() == before
+
+
 def test_the_import_page_shows_progress_and_refreshes_while_running(db, as_admin):
     batch = RegistryImport(filename="大名单.csv", sha256="0" * 64, size=1, status=ImportStatus.running,
                            rows_total=1000, rows_done=250)
