@@ -38,7 +38,6 @@ from portal.extensions import db
 MAX_CATALOG_PAGE = 100_000
 
 
-
 @reference_data
 def _region_option_tags() -> dict[str, str]:
     return {code: f'<option value="{code}">{"　" * depth}{escape(name)}</option>'

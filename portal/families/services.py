@@ -50,8 +50,6 @@ class FamilyError(ValueError):
         self.field = field
 
 
-
-
 def age_on(born: date, on: date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
@@ -396,4 +394,3 @@ def _green_channel_follows(actor, student: Student) -> None:
         record(actor, "application.green_channel", application, before={"green_channel": not student.verified},
                after={"green_channel": student.verified})
     db.session.flush()
-

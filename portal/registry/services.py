@@ -86,7 +86,6 @@ STAGE = Table("registry_stage", MetaData(), *(Column(name, PEOPLE.c[name].type) 
               prefixes=["TEMPORARY"])
 
 
-
 def lookup(number: str) -> RegistryPerson | None:
     """The person listed in the registry now under this ID number (normalised here), or None."""
     return db.session.scalar(select(RegistryPerson).where(

@@ -15,7 +15,6 @@ from portal.enrollment.services import today, transition
 S = ApplicationStatus
 
 
-
 def long_date(day) -> str:
     return format_date(day, "long", locale="zh_Hans_CN")
 

@@ -17,7 +17,6 @@ from portal.notifications.models import Notification
 S = ApplicationStatus
 
 
-
 def names_in_queue(page: str) -> list[str]:
     return re.findall(r'<th scope="row"><a href="/manage/applications/\d+">(.*?)</a></th>', page)
 

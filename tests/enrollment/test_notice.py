@@ -282,4 +282,3 @@ def test_an_unknown_token_says_no_such_notice(client):
 @pytest.mark.parametrize("name, masked", [("黎小海", "黎*海"), ("黎海", "黎*"), ("欧阳小海", "欧**海")])
 def test_names_are_masked_keeping_first_and_last(name, masked):
     assert mask_name(name) == masked
-

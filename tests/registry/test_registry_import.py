@@ -174,7 +174,6 @@ def test_unknown_columns_are_reported_and_ignored(db, import_file, registry_csv,
     assert "以下列不认识，已忽略：备注、民族" in text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
 
 
-
 @pytest.mark.parametrize("block_bytes", [importer.BLOCK_BYTES, 40])
 def test_quoted_fields_crlf_tabs_and_blank_lines(db, import_file, registry_csv, id_number, monkeypatch, block_bytes):
     monkeypatch.setattr(importer, "BLOCK_BYTES", block_bytes)  # 40: blocks end inside quoted line breaks

@@ -93,4 +93,3 @@ def test_staff_accepted_proof_stands_when_an_import_does_not_list_the_student(
     db.session.expire_all()
     assert student.verification == Verification.proof_verified
     assert batch.students_changed == 0 and messages(db, student) == []
-
