@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 DEB_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 chromium poppler-utils wrk
+# Installed without the desktop packages LibreOffice recommends.
+DEB_PACKAGES_BARE := libreoffice-calc-nogui python3-uno
 
 .PHONY: run test setup system-packages translations bench-catalog bench-registry
 
@@ -24,14 +26,20 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # Debian packages: CJK fonts, Pango and HarfBuzz subsetting for WeasyPrint PDFs, Chromium for browser
-# tests, poppler for checking PDFs, wrk for benchmarks. Installed when missing and running as root.
+# tests, poppler for checking PDFs, wrk for benchmarks, LibreOffice Calc for typing into the registry
+# template as a clerk would. Installed when missing and running as root.
 system-packages:
-	@missing=$$(for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
+	@installed() { dpkg-query -W -f '$${Status}' $$1 2>/dev/null | grep -q 'ok installed'; }; \
+	missing=$$(for p in $(DEB_PACKAGES); do installed $$p || echo $$p; done); \
+	bare=$$(for p in $(DEB_PACKAGES_BARE); do installed $$p || echo $$p; done); \
+	if [ -n "$$missing$$bare" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	    apt-get update -qq; \
+	    export DEBIAN_FRONTEND=noninteractive; \
+	    if [ -n "$$missing" ]; then apt-get install -y -qq $$missing; fi; \
+	    if [ -n "$$bare" ]; then apt-get install -y -qq --no-install-recommends $$bare; fi; \
 	  else \
-	    echo "Missing Debian packages: $$missing — install them with: sudo apt-get install $$missing"; \
+	    echo "Missing Debian packages: $$missing $$bare — install them with: sudo apt-get install $$missing $$bare"; \
 	  fi; \
 	fi
 

@@ -88,7 +88,7 @@ def registry_cli() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--partial", is_flag=True, help="Not a full list: people it does not list are not marked as left.")
 def import_registry(file: Path, partial: bool) -> None:
-    """Import a registry file (XLSX or XLS, or CSV in UTF-8 or GBK) and print what it changed.
+    """Import a registry file (XLSX, XLS or ODS, or CSV in UTF-8 or GBK) and print what it changed.
 
     Messages are printed as their msgids, which are the Simplified Chinese text.
     """

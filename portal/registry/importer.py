@@ -1,4 +1,4 @@
-"""Reading a registry file: CSV, XLSX or XLS detected from its bytes, the header, and checking each row.
+"""Reading a registry file: CSV, XLSX, XLS or ODS detected from its bytes, the header, and checking each row.
 
 A file is read in blocks of whole rows, never all at once. Checking a row (ID number, hashing,
 encryption) is the import's hot loop, so `RowChecker.check` works on plain lists and tuples, and
@@ -6,9 +6,13 @@ large files are checked in worker processes, block by block, while the caller st
 """
 import codecs
 import csv
+import faulthandler
 import gc
 import io
+import os
 import re
+import resource
+import signal
 from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -50,8 +54,10 @@ DIBAO = {"是": True, "否": False}
 
 # Whole-file problems (msgids; stored in RegistryImport.error and translated where shown).
 EMPTY_FILE = N_("文件是空的。")
-NOT_A_TABLE = N_("文件不是 XLSX、XLS 或 CSV 格式。请在 Excel 中“另存为” XLSX 或 CSV 后再导入。")
+NOT_A_TABLE = N_("文件不是 XLSX、XLS、ODS 或 CSV 格式。请在 Excel 中“另存为” XLSX 或 CSV 后再导入。")
 BAD_WORKBOOK = N_("Excel 文件无法打开，可能已损坏。请在 Excel 中重新保存后再导入。")
+SHEET_TOO_LARGE = N_("表格太大，无法读取。常见原因是数据下方或右侧很远的单元格里有内容（哪怕只是一个空格）："
+                     "请删掉数据下方和右侧多余的行和列后再导入。名单确实很长时，请另存为 CSV 后再导入。")
 UNDECODABLE = N_("无法识别 CSV 文件的文字编码。请保存为 UTF-8 或 GBK 编码后再导入。")
 BAD_CSV = N_("CSV 文件格式有误（例如引号不成对），无法读取。")
 NO_HEADER = N_("第一行应是列名，但它是空的。")
@@ -233,7 +239,7 @@ class CsvTable(_Table):
             yield data
 
 
-# --- Excel workbooks: XLSX and XLS -------------------------------------------------------------
+# --- workbooks: XLSX, XLS and ODS --------------------------------------------------------------
 
 def _text(value) -> str:
     """A cell as the text a person sees in Excel."""
@@ -255,26 +261,46 @@ def _text(value) -> str:
 
 
 class SheetTable(_Table):
-    """The first sheet of an Excel workbook, XLSX or the older XLS that many offices' systems still
-    export, read with calamine (Rust), some twenty times quicker than openpyxl: that matters most
-    for a file small enough to import while the admin waits. calamine holds the whole sheet in
-    memory, about 1 KB a row (1.3 GB at Excel's limit of a million rows); CSV files are streamed.
+    """The first sheet of a workbook, read with calamine (Rust), some twenty times quicker than
+    openpyxl: XLSX, the older XLS that many offices' systems still export, or ODS as WPS and
+    LibreOffice save it.
+
+    calamine holds the whole sheet in memory as a rectangle from the first cell with anything in it
+    to the last: about 1 KB a row of a real registry (1.3 GB at Excel's limit of a million rows).
+    One stray value far below or to the right, though, makes that rectangle vast, and a crafted
+    file can ask for any amount. So the sheet is read in a child process allowed `memory` bytes
+    more than the importing process has, which hands the rows over in blocks; a sheet that needs
+    more is refused with SHEET_TOO_LARGE, and the memory goes back as soon as the sheet is read.
     Rows keep their numbers: leading empty rows are read as empty rows (so a sheet whose first row
     is empty has no header, as in a CSV file), and leading empty columns are left out."""
 
-    def __init__(self, source: BinaryIO):
+    def __init__(self, source: BinaryIO, memory: int):
+        self._pipe, sender = get_context("fork").Pipe(duplex=False)
+        self._reader = get_context("fork").Process(target=_read_sheet, args=(source, sender, memory), daemon=True)
+        self._reader.start()
+        sender.close()
         try:
-            self._workbook = CalamineWorkbook.from_filelike(source)
-            sheet = self._workbook.get_sheet_by_index(0)
-        except CalamineError:
-            raise FileProblem(BAD_WORKBOOK) from None
-        self._rows = sheet.iter_rows()
-        header = next(self._rows, None)
-        if header is None:
+            self.estimate = self._receive()  # the last row's index from 0: rows after the header
+            self._first = self._receive()
+            if self._first is None:
+                raise FileProblem(EMPTY_FILE)
+            self.layout = layout_of(self._first.pop(0))
+        except BaseException:
             self.close()
-            raise FileProblem(EMPTY_FILE)
-        self.layout = layout_of([_text(value) for value in header])
-        self.estimate = sheet.end[0] if sheet.end else 0  # the last row's index from 0: rows after the header
+            raise
+
+    def _receive(self):
+        """The reader's next message: the row estimate, a block of rows, or None after the last."""
+        try:
+            message = self._pipe.recv()
+        except EOFError:
+            self._reader.join()
+            if self._reader.exitcode in (OUT_OF_MEMORY, -signal.SIGABRT, -signal.SIGKILL):
+                raise FileProblem(SHEET_TOO_LARGE) from None
+            raise RuntimeError(f"workbook reader exited with {self._reader.exitcode}") from None
+        if isinstance(message, str):
+            raise FileProblem(message)
+        return message
 
     @staticmethod
     def parse(block: list[list[str]]) -> list[list[str]]:
@@ -285,31 +311,63 @@ class SheetTable(_Table):
         return [block[i - 1] for i in indexes]
 
     def blocks(self) -> Iterator[list[list[str]]]:
-        while rows := list(islice(self._rows, XLSX_BLOCK_ROWS)):
-            yield [[value if value.__class__ is str else _text(value) for value in row] for row in rows]
+        block = self._first
+        while block is not None:
+            if block:
+                yield block
+            block = self._receive()
 
     def close(self) -> None:
-        self._workbook.close()
+        if self._reader.is_alive():
+            self._reader.kill()
+        self._reader.join()
+        self._pipe.close()
 
 
-WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # XLSX (a zip), XLS (an OLE2 compound file)
+OUT_OF_MEMORY = 3  # the sheet reader's exit code when Python, not calamine, ran out of memory
+
+
+def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
+    """In the child process: the first sheet's row estimate, then its rows as text in blocks, then
+    None, sent over `pipe`; or the msgid of why the workbook cannot be read."""
+    gc.freeze()  # never finalise the copy of the parent's database connection (see _start_worker)
+    faulthandler.disable()  # calamine aborting for want of memory is an answer here, not a crash to report
+    with open("/proc/self/statm") as statm:
+        limit = int(statm.read().split()[0]) * resource.getpagesize() + memory
+    resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    try:
+        try:
+            sheet = CalamineWorkbook.from_filelike(source).get_sheet_by_index(0)
+        except CalamineError:
+            pipe.send(BAD_WORKBOOK)
+            return
+        pipe.send(sheet.end[0] if sheet.end else 0)
+        rows = sheet.iter_rows()
+        while block := list(islice(rows, XLSX_BLOCK_ROWS)):
+            pipe.send([[value if value.__class__ is str else _text(value) for value in row] for row in block])
+        pipe.send(None)
+    except MemoryError:
+        os._exit(OUT_OF_MEMORY)
+
+
+WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # XLSX and ODS (zips), XLS (an OLE2 compound file)
 NOT_TEXT_MAGIC = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff")  # PDF, images
 
 
-def open_table(source: BinaryIO) -> CsvTable | SheetTable:
+def open_table(source: BinaryIO, workbook_memory: int) -> CsvTable | SheetTable:
     """The file's table, its header checked; FileProblem when it cannot be imported at all."""
     head = source.read(BLOCK_BYTES)
     if not head.strip():
         raise FileProblem(EMPTY_FILE)
     if head.startswith(WORKBOOK_MAGIC):
         source.seek(0)
-        return SheetTable(source)
+        return SheetTable(source, workbook_memory)
     if head.startswith(NOT_TEXT_MAGIC) or b"\0" in head:
         raise FileProblem(NOT_A_TABLE)
     return CsvTable(source, head)
 
 
-def check_header(source: BinaryIO, workbook_limit: int | None = None) -> None:
+def check_header(source: BinaryIO, workbook_limit: int | None, workbook_memory: int) -> None:
     """Raise FileProblem for a file that obviously cannot be imported; leaves `source` at its start.
 
     A CSV file is checked from its first megabyte, but a workbook's header cannot be read without
@@ -321,7 +379,7 @@ def check_header(source: BinaryIO, workbook_limit: int | None = None) -> None:
         if workbook and workbook_limit is not None and source.seek(0, io.SEEK_END) > workbook_limit:
             return
         source.seek(0)
-        with open_table(source):
+        with open_table(source, workbook_memory):
             pass
     finally:
         source.seek(0)

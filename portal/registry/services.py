@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import BinaryIO
 
+from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -178,7 +179,7 @@ def run_import(import_id: int, source: BinaryIO) -> RegistryImport:
         STAGE.create(session.connection())
         session.commit()
         try:
-            with open_table(source) as table:
+            with open_table(source, current_app.config["REGISTRY_WORKBOOK_MEMORY"]) as table:
                 batch.unknown_columns, batch.rows_total = table.layout.unknown, table.estimate
                 session.commit()
                 staged = _stage(session, batch, table)

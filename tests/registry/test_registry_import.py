@@ -2,6 +2,8 @@
 row number, whole-file problems refused with nothing changed, re-imports that change nothing,
 people who leave and come back, and no ID number ever stored in plaintext."""
 import io
+import json
+import subprocess
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -316,6 +318,57 @@ def test_template_filled_in_excel_imports(db, import_file, as_admin, id_number, 
     assert lookup(b).poverty_status == PovertyStatus.monitored and lookup(a).household_no == "4601070010001"
 
 
+CALC_PYTHON = "/usr/bin/python3"  # Debian's Python, which has LibreOffice's uno module (python3-uno)
+CALC_TYPING = Path(__file__).with_name("calc_typing.py")
+
+
+def type_in_calc(tmp_path, workbook: bytes, rows: list[list[str]], saved_as: str) -> tuple[bytes, dict]:
+    """The workbook after a clerk types `rows` under its header in LibreOffice Calc and saves it
+    (XLSX or ODS, by `saved_as`), and what Calc made of each typed cell: (row, column) → TEXT or VALUE."""
+    source, target = tmp_path / "blank.xlsx", tmp_path / saved_as
+    source.write_bytes(workbook)
+    done = subprocess.run([CALC_PYTHON, str(CALC_TYPING), str(source), str(target), json.dumps(rows)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    kinds = {(int(r), int(c)): kind for r, c, kind, *_ in map(str.split, done.stdout.splitlines())}
+    return target.read_bytes(), kinds
+
+
+@pytest.mark.parametrize("saved_as", ["名单.xlsx", "名单.ods"])
+def test_template_typed_in_a_spreadsheet_program_keeps_id_numbers(db, import_file, as_admin, id_number, tmp_path,
+                                                                    saved_as):
+    """The template's text columns work in a real spreadsheet program: an ID number typed into one
+    stays 18 digits of text. Saved as ODS (LibreOffice's and WPS's own format), it imports too."""
+    template = as_admin.get("/admin/registry/template.xlsx").data
+    a, b = id_number(), id_number()
+    rows = [["黎小海", a, "4601070010001", "户主", "460107", "琼山区", "云龙镇", "云蛟村", "2016", "已脱贫", "否",
+             "13800138000"],
+            ["黎小红", b, "4601070010001", "之女", "", "", "", "", "2016", "监测对象", "是", ""]]
+
+    data, kinds = type_in_calc(tmp_path, template, rows, saved_as)
+
+    assert kinds[2, 2] == kinds[3, 2] == kinds[2, 12] == "TEXT" and kinds[2, 9] == "VALUE"  # the year is a number
+    batch = import_file(data, saved_as)
+    assert (batch.status, batch.added, batch.rejected) == (ImportStatus.done, 2, 0)
+    assert lookup(a).phone == "13800138000" and lookup(b).poverty_status == PovertyStatus.monitored
+
+
+def test_id_typed_into_a_plain_sheet_is_refused_with_the_reason(db, import_file, id_number, tmp_path):
+    """Without the template, the spreadsheet program turns a typed ID number into a number and
+    drops its last digits: the import says so rather than guessing them."""
+    plain = Workbook()
+    plain.active.append(["姓名", "身份证号", "户编号"])
+    blank = io.BytesIO()
+    plain.save(blank)
+
+    data, kinds = type_in_calc(tmp_path, blank.getvalue(), [["黎小海", id_number(), "H1"]], "名单.xlsx")
+
+    assert kinds[2, 2] == "VALUE"
+    batch = import_file(data, "名单.xlsx")
+    assert (batch.added, batch.rejected) == (0, 1)
+    assert rejections(db, batch)[0][:2] == (2, importer.ID_AS_NUMBER)
+
+
 def test_a_long_list_of_rejections_is_paged(db, import_file, registry_csv, row, id_number, as_admin, text,
                                             monkeypatch):
     monkeypatch.setattr("portal.registry.views.REJECTIONS_PER_PAGE", 2)
@@ -336,7 +389,7 @@ def test_a_long_list_of_rejections_is_paged(db, import_file, registry_csv, row, 
     ("姓名,户编号\n黎小海,H1\n".encode(), "文件中没有“身份证号”列（也可以叫“证件号码”）。"),
     ("身份证号,户编号\n".encode("gbk"), "文件中没有“姓名”列。"),
     ("姓名,身份证号,证件号码,户编号\n".encode(), "第一行有重复的列名"),
-    (b"%PDF-1.7\n...", "文件不是 XLSX、XLS 或 CSV 格式。"),
+    (b"%PDF-1.7\n...", "文件不是 XLSX、XLS、ODS 或 CSV 格式。"),
     (b"PK\x03\x04 not really a zip", "Excel 文件无法打开"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 not really a workbook", "Excel 文件无法打开"),
     (b"\xff\xfe\xfd,\xff\n", "无法识别 CSV 文件的文字编码"),
@@ -532,6 +585,50 @@ def test_a_large_file_imports_as_a_background_job(app, db, upload, registry_csv,
     assert db.session.scalar(select(func.count()).select_from(RegistryFile)) == 0
     [sealed] = stored  # while queued, the file was stored sealed: the ID number does not show in it
     assert number.encode() not in sealed and vault().unseal(sealed) == data
+
+
+def workbook_with_a_stray_value(id_number, corner: str) -> bytes:
+    """A one-person registry with a stray "x" in the cell `corner`, as a slip of the hand leaves it."""
+    workbook = Workbook()
+    workbook.active.append(["姓名", "身份证号", "户编号"])
+    workbook.active.append(["黎小海", id_number(), "H1"])
+    workbook.active[corner] = "x"
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def test_a_workbook_with_a_value_in_its_last_cell_is_refused_on_the_form(db, upload, registry_state, text,
+                                                                          id_number):
+    """A value in XFD1048576 makes the sheet's rectangle 17 billion cells: the reader would need
+    hundreds of gigabytes. It is refused, saying what to look for, and the server carries on."""
+    data = workbook_with_a_stray_value(id_number, "XFD1048576")
+    before = registry_state()
+
+    response = upload(data, "名单.xlsx")
+
+    assert response.status_code == 200
+    assert "表格太大，无法读取。常见原因是数据下方或右侧很远的单元格里有内容" in text(response)
+    assert registry_state() == before
+
+
+def test_a_workbook_needing_more_memory_than_allowed_fails_on_its_result_page(app, db, import_file, registry_state,
+                                                                              id_number, as_admin, text,
+                                                                              monkeypatch):
+    """REGISTRY_WORKBOOK_MEMORY caps what reading a workbook may take: CV50000 spans 5 million cells,
+    some 160 MB, over the 64 MB allowed here. Read in the background, the batch fails with the reason."""
+    data = workbook_with_a_stray_value(id_number, "CV50000")
+    monkeypatch.setitem(app.config, "REGISTRY_BACKGROUND_BYTES", len(data) - 1)
+    monkeypatch.setitem(app.config, "REGISTRY_WORKBOOK_MEMORY", 64 * 2**20)
+    before = registry_state(imports=False)
+
+    batch = import_file(data, "名单.xlsx")
+
+    assert (batch.status, batch.error) == (ImportStatus.failed, importer.SHEET_TOO_LARGE)
+    assert "表格太大，无法读取。" in text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
+    assert registry_state(imports=False) == before
+    monkeypatch.setitem(app.config, "REGISTRY_WORKBOOK_MEMORY", 1024 * 2**20)
+    assert import_file(data, "名单.xlsx").added == 1  # allowed more, the same file imports
 
 
 def test_a_large_workbook_without_a_required_column_fails_on_its_result_page(app, db, import_file, registry_xlsx,
