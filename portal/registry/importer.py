@@ -56,6 +56,7 @@ DIBAO = {"是": True, "否": False}
 EMPTY_FILE = N_("文件是空的。")
 NOT_A_TABLE = N_("文件不是 XLSX、XLS、ODS 或 CSV 格式。请在 Excel 中“另存为” XLSX 或 CSV 后再导入。")
 BAD_WORKBOOK = N_("Excel 文件无法打开，可能已损坏。请在 Excel 中重新保存后再导入。")
+PASSWORD_PROTECTED = N_("文件设置了打开密码，无法读取。请在 Excel 或 WPS 中打开它，取消密码后保存，再导入。")
 SHEET_TOO_LARGE = N_("表格太大，无法读取。常见原因是数据下方或右侧很远的单元格里有内容（哪怕只是一个空格）："
                      "请删掉数据下方和右侧多余的行和列后再导入。名单确实很长时，请另存为 CSV 后再导入。")
 UNDECODABLE = N_("无法识别 CSV 文件的文字编码。请保存为 UTF-8 或 GBK 编码后再导入。")
@@ -339,7 +340,8 @@ def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
         try:
             sheet = CalamineWorkbook.from_filelike(source).get_sheet_by_index(0)
         except CalamineError:
-            pipe.send(BAD_WORKBOOK)
+            source.seek(0)
+            pipe.send(PASSWORD_PROTECTED if _password_protected(source.read()) else BAD_WORKBOOK)
             return
         pipe.send(sheet.end[0] if sheet.end else 0)
         rows = sheet.iter_rows()
@@ -348,6 +350,19 @@ def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
         pipe.send(None)
     except MemoryError:
         os._exit(OUT_OF_MEMORY)
+
+
+_ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
+_XLS_BOF = b"\x09\x08\x10\x00\x00\x06\x05\x00"  # BIFF8's first record: the workbook's beginning
+_XLS_FILEPASS = b"\x2f\x00"
+
+
+def _password_protected(data: bytes) -> bool:
+    """Whether a workbook calamine cannot open is encrypted with a password: Excel wraps an
+    encrypted XLSX in an OLE2 file whose content is the EncryptedPackage stream, and an encrypted
+    XLS has a FILEPASS record straight after the workbook's BOF record."""
+    bof = data.find(_XLS_BOF)
+    return _ENCRYPTED_PACKAGE in data or (bof >= 0 and data[bof + 20:bof + 22] == _XLS_FILEPASS)
 
 
 WORKBOOK_MAGIC = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")  # XLSX and ODS (zips), XLS (an OLE2 compound file)

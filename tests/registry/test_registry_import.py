@@ -29,6 +29,7 @@ from portal.registry.models import (
 )
 from portal.registry.services import lookup
 
+FILES = Path(__file__).parent / "files"
 FULL_WIDTH = str.maketrans("0123456789X", "０１２３４５６７８９ｘ")
 
 
@@ -107,7 +108,7 @@ def test_xlsx_id_stored_as_a_number_is_refused_with_the_reason(db, import_file, 
 def test_old_xls_workbook_is_imported(db, import_file):
     """registry.xls, in the Excel 97–2003 format: 黎小海 and 符阿妹 of household 4601070010001 (a
     number cell, as are the years), and 王错号, whose ID number has a wrong check digit."""
-    batch = import_file((Path(__file__).parent / "files" / "registry.xls").read_bytes(), "名单.xls")
+    batch = import_file((FILES / "registry.xls").read_bytes(), "名单.xls")
 
     assert (batch.status, batch.added, batch.rejected) == (ImportStatus.done, 2, 1)
     [(row_no, reason, values)] = rejections(db, batch)
@@ -392,6 +393,10 @@ def test_a_long_list_of_rejections_is_paged(db, import_file, registry_csv, row, 
     (b"%PDF-1.7\n...", "文件不是 XLSX、XLS、ODS 或 CSV 格式。"),
     (b"PK\x03\x04 not really a zip", "Excel 文件无法打开"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 not really a workbook", "Excel 文件无法打开"),
+    # registry.xls with the password 1234: saved as XLSX and encrypted as Excel does (msoffcrypto-tool),
+    # and saved as XLS with a password in LibreOffice.
+    ((FILES / "password.xlsx").read_bytes(), "文件设置了打开密码，无法读取。请在 Excel 或 WPS 中打开它，取消密码"),
+    ((FILES / "password.xls").read_bytes(), "文件设置了打开密码，无法读取。"),
     (b"\xff\xfe\xfd,\xff\n", "无法识别 CSV 文件的文字编码"),
 ])
 def test_a_file_that_cannot_be_imported_is_refused_on_the_form(db, upload, registry_state, text, data, message):
