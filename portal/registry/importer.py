@@ -14,7 +14,7 @@ import re
 import resource
 import signal
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -32,6 +32,7 @@ from portal.registry.models import POVERTY_STATUS_LABELS, RegistryPerson
 
 BLOCK_BYTES = 1 << 20  # CSV read and checked a megabyte (about 9,000 rows) at a time
 XLSX_BLOCK_ROWS = 5_000
+HEADER_ROWS = 10  # the header may sit under a title, a date or a note, as offices' exports put it
 PARALLEL_ROWS = 50_000  # files expected to be longer are checked in worker processes
 WORKERS = 2
 FIRST_YEAR = 1980  # 识别年度 before this is a typing error, not a registry year
@@ -61,12 +62,13 @@ SHEET_TOO_LARGE = N_("表格太大，无法读取。常见原因是数据下方�
                      "请删掉数据下方和右侧多余的行和列后再导入。名单确实很长时，请另存为 CSV 后再导入。")
 UNDECODABLE = N_("无法识别 CSV 文件的文字编码。请保存为 UTF-8 或 GBK 编码后再导入。")
 BAD_CSV = N_("CSV 文件格式有误（例如引号不成对），无法读取。")
-NO_HEADER = N_("第一行应是列名，但它是空的。")
-DUPLICATE_COLUMN = N_("第一行有重复的列名，每一列只能出现一次（“身份证号”和“证件号码”也只能有一个）。")
+# The header is looked for in the first HEADER_ROWS rows (10, as these messages say).
+NO_HEADER = N_("文件的前 10 行都是空的，找不到列名。")
+DUPLICATE_COLUMN = N_("列名有重复，每一列只能出现一次（“身份证号”和“证件号码”也只能有一个）。")
 MISSING_COLUMN = {
-    "id_number": N_("文件中没有“身份证号”列（也可以叫“证件号码”）。第一行应是列名。"),
-    "name": N_("文件中没有“姓名”列。第一行应是列名。"),
-    "household_no": N_("文件中没有“户编号”列。第一行应是列名。"),
+    "id_number": N_("文件中没有“身份证号”列（也可以叫“证件号码”）。列名应在第一行，或在表格标题下面（前 10 行内）。"),
+    "name": N_("文件中没有“姓名”列。"),
+    "household_no": N_("文件中没有“户编号”列。"),
 }
 
 # Row problems (msgids with %(…)s placeholders filled from the rejection's params).
@@ -98,10 +100,21 @@ class Layout:
         return len(self.headers) + 1
 
 
-def layout_of(header: list[str]) -> Layout:
-    headers = tuple(text.strip() for text in header)
-    if not any(headers):
-        raise FileProblem(NO_HEADER)
+def find_header(rows: Iterable[list[str]]) -> tuple[int, Layout]:
+    """The header's row number (from 1) and its layout: the first of the first HEADER_ROWS rows
+    with a cell naming the ID-number column. A title above it ("XX县建档立卡脱贫人口名单"), a
+    date or a note is skipped; the rows keep their numbers."""
+    blank = True
+    for number, cells in enumerate(islice(rows, HEADER_ROWS), 1):
+        texts = [text.strip() for text in cells]
+        if any(COLUMNS.get(text) == "id_number" for text in texts):
+            return number, layout_of(texts)
+        blank = blank and not any(texts)
+    raise FileProblem(NO_HEADER if blank else MISSING_COLUMN["id_number"])
+
+
+def layout_of(headers: list[str]) -> Layout:
+    """The layout a header row gives (its cells stripped)."""
     columns: dict[str, int] = {}
     unknown = []
     for i, text in enumerate(headers):
@@ -116,7 +129,7 @@ def layout_of(header: list[str]) -> Layout:
     for field, message in MISSING_COLUMN.items():
         if field not in columns:
             raise FileProblem(message)
-    return Layout(headers, columns, unknown)
+    return Layout(tuple(headers), columns, unknown)
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -134,6 +147,21 @@ def _record_end(data: bytes) -> int:
             return end
         start, end = end, data.find(b"\n", end + 1)
     return -1
+
+
+def _first_record_ends(data: bytes, more: bool) -> list[int]:
+    """Where each of the first HEADER_ROWS records ends: its newline, or the data's end when that
+    is the file's end (`more` false)."""
+    ends, start = [], 0
+    while len(ends) < HEADER_ROWS and start < len(data):
+        end = _record_end(data[start:])
+        if end < 0:
+            if not more:
+                ends.append(len(data))
+            break
+        ends.append(start + end)
+        start += end + 1
+    return ends
 
 
 def _last_record_end(data: bytes) -> int:
@@ -184,7 +212,8 @@ class CsvFormat:
 
 
 class _Table:
-    """A file's rows after its header: `layout`, `estimate` (rows expected, for the progress bar),
+    """A file's rows after its header: `layout`, `header_row` (its number from 1; the rows after it
+    are numbered on from it), `estimate` (rows expected, for the progress bar),
     `blocks()` of rows as read, `parse(block)`, which turns a block into lists of cell texts, and
     `rows_at(block, indexes)`, some of those lists."""
 
@@ -205,19 +234,22 @@ class CsvTable(_Table):
         bom = head.startswith(codecs.BOM_UTF8)
         if bom:
             head = head[len(codecs.BOM_UTF8):]
-        header_end = _record_end(head)
-        if header_end < 0 and more:
-            raise FileProblem(BAD_CSV)  # a megabyte without the header's end: its quotes are unbalanced
+        ends = _first_record_ends(head, more)
+        if not ends:
+            raise FileProblem(BAD_CSV)  # a megabyte without a record's end: its quotes are unbalanced
         # Else decided on whole lines, so no character is cut at the sample's end.
         encoding = "utf-8" if bom else _encoding(head[:_last_record_end(head) if more else len(head)])
-        header_line = head[:header_end if header_end >= 0 else len(head)].decode(encoding)
-        csv_format = CsvFormat(encoding, "\t" if header_line.count("\t") > header_line.count(",") else ",")
-        self.parse, self.rows_at = csv_format.rows, csv_format.rows_at
+        # Each record's delimiter is told from the record itself: a title line may have none.
+        lines = [head[start:end].decode(encoding) for start, end in zip([0] + [end + 1 for end in ends], ends)]
+        formats = [CsvFormat(encoding, "\t" if line.count("\t") > line.count(",") else ",") for line in lines]
         try:
-            self.layout = layout_of(next(csv_format.rows_of_text(header_line), []))
+            self.header_row, self.layout = find_header(
+                next(csv_format.rows_of_text(line), []) for csv_format, line in zip(formats, lines))
         except csv.Error:
             raise FileProblem(BAD_CSV) from None
-        self._rest = head[header_end + 1:] if header_end >= 0 else b""
+        csv_format = formats[self.header_row - 1]
+        self.parse, self.rows_at = csv_format.rows, csv_format.rows_at
+        self._rest = head[ends[self.header_row - 1] + 1:]
         self.estimate = self._rest.count(b"\n") + self._count_lines_left()
 
     def _count_lines_left(self) -> int:
@@ -281,11 +313,13 @@ class SheetTable(_Table):
         self._reader.start()
         sender.close()
         try:
-            self.estimate = self._receive()  # the last row's index from 0: rows after the header
+            last_row = self._receive()  # the last row's index from 0
             self._first = self._receive()
             if self._first is None:
                 raise FileProblem(EMPTY_FILE)
-            self.layout = layout_of(self._first.pop(0))
+            self.header_row, self.layout = find_header(self._first)
+            del self._first[:self.header_row]
+            self.estimate = max(last_row + 1 - self.header_row, 0)  # rows after the header
         except BaseException:
             self.close()
             raise

@@ -232,18 +232,19 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
     first_row: dict[bytes, int] = {}  # ID hash → the row that listed it
     done = rejected = 0
     for block, checked in checked_blocks(table, checker):
+        row_before = table.header_row + done  # the number of the row before the block's first (index 1)
         rows, repeats = [], []
         for index, id_hash, row in zip(checked.indexes, checked.hashes, checked.staged):
-            row_no = done + 1 + index  # the header is row 1
+            row_no = row_before + index
             first = first_row.setdefault(id_hash, row_no)
             if first == row_no:
                 rows.append(row)
             else:
                 repeats.append((index, first))
-        refusals = [(import_id, done + 1 + index, reason, {"cells": cells, "params": params})
+        refusals = [(import_id, row_before + index, reason, {"cells": cells, "params": params})
                     for index, reason, params, cells in checked.rejected]
         if repeats:
-            refusals += [(import_id, done + 1 + index, DUPLICATE_ID, {"cells": cells, "params": {"row": first}})
+            refusals += [(import_id, row_before + index, DUPLICATE_ID, {"cells": cells, "params": {"row": first}})
                          for (index, first), cells in zip(repeats, checker.cells(block, [i for i, _ in repeats]))]
         connection = session.connection()
         if postgresql and rows:
