@@ -38,10 +38,12 @@ BAD_REGION = N_("身份证号前6位不是有效的行政区划代码。")
 
 
 def normalize(raw: str | None) -> str:
-    """'４６０１ ０２…ｘ' → '460102…X'."""
+    """'４６０１ ０２…ｘ' → '460102…X'; also a number exported as text for Excel, '460102… or ="460102…"."""
     number = (raw or "").strip()
     if not (number.isascii() and number.isalnum()):  # else nothing to translate, as in most numbers typed
-        number = number.translate(_FULL_WIDTH)
+        if number.startswith('="') and number.endswith('"'):
+            number = number[2:-1]
+        number = number.removeprefix("'").translate(_FULL_WIDTH)
     return number.upper()
 
 

@@ -31,6 +31,10 @@ def test_numbers_encrypted_together_each_get_their_own_nonce(vault_of_a_secret, 
     (" ４６９０３０ ２０１００７２１ ０２４ｘ ", "46903020100721024X"),
     ("469030-20100721-024X", "46903020100721024X"),
     ("469030\u300020100721024X", "46903020100721024X"),
+    # As systems export numbers for Excel to keep as text.
+    ("'46903020100721024X", "46903020100721024X"),
+    ('="46903020100721024X"', "46903020100721024X"),
+    ("\t46903020100721024X", "46903020100721024X"),
     (None, ""),
 ])
 def test_typed_numbers_are_normalised(raw, number):

@@ -215,6 +215,17 @@ def test_backslashes_tabs_and_carriage_returns_in_cells_are_kept_as_written(db, 
     assert (person.village, person.household_no) == (village, "H\\1")
 
 
+def test_id_numbers_exported_as_text_for_excel_are_read(db, import_file, id_number):
+    """Many systems export ID numbers as ="…" or with a leading ' so that Excel keeps them as text."""
+    a, b, c = id_number(), id_number(), id_number()
+    data = f'姓名,身份证号,户编号\n黎小海,="{a}",H1\n符阿妹,"=""{b}""",H1\n王小明,\'{c},H1\n'.encode("gbk")
+
+    batch = import_file(data)
+
+    assert (batch.added, batch.rejected) == (3, 0)
+    assert lookup(a).name == "黎小海" and lookup(b).name == "符阿妹" and lookup(c).name == "王小明"
+
+
 def test_short_rows_and_cells_past_the_header(db, import_file, id_number):
     a, b = id_number(), id_number()
     data = f"姓名,身份证号,户编号\n黎小海,{a},H1,之子,多余\n符阿妹,{b}\n".encode()
