@@ -24,7 +24,7 @@ from multiprocessing import get_context
 from operator import itemgetter
 from typing import BinaryIO
 
-from python_calamine import CalamineError, CalamineWorkbook
+from python_calamine import CalamineError, CalamineSheet, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
 from portal.common import idnumbers
 from portal.common.i18n import N_
@@ -294,9 +294,9 @@ def _text(value) -> str:
 
 
 class SheetTable(_Table):
-    """The first sheet of a workbook, read with calamine (Rust), some twenty times quicker than
-    openpyxl: XLSX, the older XLS that many offices' systems still export, or ODS as WPS and
-    LibreOffice save it.
+    """The registry's sheet of a workbook (see _registry_sheet), read with calamine (Rust), some
+    twenty times quicker than openpyxl: XLSX, the older XLS that many offices' systems still
+    export, or ODS as WPS and LibreOffice save it.
 
     calamine holds the whole sheet in memory as a rectangle from the first cell with anything in it
     to the last: about 1 KB a row of a real registry (1.3 GB at Excel's limit of a million rows).
@@ -359,6 +359,18 @@ class SheetTable(_Table):
         self._pipe.close()
 
 
+def _registry_sheet(workbook: CalamineWorkbook) -> CalamineSheet:
+    """The first visible worksheet with the header in its first rows (a workbook may open with a
+    cover or notes sheet), else the first sheet, whose rows then say what is missing."""
+    for index, sheet in enumerate(workbook.sheets_metadata):
+        if sheet.visible == SheetVisibleEnum.Visible and sheet.typ == SheetTypeEnum.WorkSheet:
+            candidate = workbook.get_sheet_by_index(index)
+            if any(COLUMNS.get(_text(value).strip()) == "id_number"
+                   for row in islice(candidate.iter_rows(), HEADER_ROWS) for value in row):
+                return candidate
+    return workbook.get_sheet_by_index(0)
+
+
 OUT_OF_MEMORY = 3  # the sheet reader's exit code when Python, not calamine, ran out of memory
 
 
@@ -372,7 +384,7 @@ def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         try:
-            sheet = CalamineWorkbook.from_filelike(source).get_sheet_by_index(0)
+            sheet = _registry_sheet(CalamineWorkbook.from_filelike(source))
         except CalamineError:
             source.seek(0)
             pipe.send(PASSWORD_PROTECTED if _password_protected(source.read()) else BAD_WORKBOOK)

@@ -120,6 +120,28 @@ def test_old_xls_workbook_is_imported(db, import_file):
     assert lookup("460107201003152226").name == "符阿妹"
 
 
+def test_the_registry_is_read_from_the_first_sheet_that_has_its_header(db, import_file, id_number):
+    """A workbook may open with a cover or notes sheet; a hidden sheet with a header is passed over."""
+    workbook = Workbook()
+    workbook.active.title = "说明"
+    workbook.active.append(["本表由县乡村振兴局导出，身份证号请勿外传。"])
+    hidden = workbook.create_sheet("旧名单")
+    hidden.append(["姓名", "身份证号", "户编号"])
+    hidden.append(["旧人", id_number(), "H0"])
+    hidden.sheet_state = "hidden"
+    listed = workbook.create_sheet("名单")
+    number = id_number()
+    listed.append(["姓名", "身份证号", "户编号"])
+    listed.append(["黎小海", number, "H1"])
+    out = io.BytesIO()
+    workbook.save(out)
+
+    batch = import_file(out.getvalue(), "名单.xlsx")
+
+    assert (batch.status, batch.added) == (ImportStatus.done, 1)
+    assert lookup(number).name == "黎小海" and {p.name for p in people(db).values()} == {"黎小海"}
+
+
 def test_xlsx_rows_are_numbered_as_excel_shows_them(db, import_file, id_number):
     """A sheet starting in column B, with a blank row and a date typed into 户编号: the refused row
     is reported under the row number Excel shows, and the blank row is skipped."""
