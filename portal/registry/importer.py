@@ -244,7 +244,7 @@ class CsvTable(_Table):
         formats = [CsvFormat(encoding, "\t" if line.count("\t") > line.count(",") else ",") for line in lines]
         try:
             self.header_row, self.layout = find_header(
-                next(csv_format.rows_of_text(line), []) for csv_format, line in zip(formats, lines))
+                next(record_format.rows_of_text(line), []) for record_format, line in zip(formats, lines))
         except csv.Error:
             raise FileProblem(BAD_CSV) from None
         csv_format = formats[self.header_row - 1]
@@ -325,7 +325,7 @@ class SheetTable(_Table):
             raise
 
     def _receive(self):
-        """The reader's next message: the row estimate, a block of rows, or None after the last."""
+        """The reader's next message: the sheet's last row index, a block of rows, or None after the last."""
         try:
             message = self._pipe.recv()
         except EOFError:
@@ -375,8 +375,8 @@ OUT_OF_MEMORY = 3  # the sheet reader's exit code when Python, not calamine, ran
 
 
 def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
-    """In the child process: the first sheet's row estimate, then its rows as text in blocks, then
-    None, sent over `pipe`; or the msgid of why the workbook cannot be read."""
+    """In the child process: the registry sheet's last row index, then its rows as text in blocks,
+    then None, sent over `pipe`; or the msgid of why the workbook cannot be read."""
     gc.freeze()  # never finalise the copy of the parent's database connection (see _start_worker)
     faulthandler.disable()  # calamine aborting for want of memory is an answer here, not a crash to report
     with open("/proc/self/statm") as statm:
