@@ -13,6 +13,7 @@ import os
 import re
 import resource
 import signal
+import tempfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -58,6 +59,8 @@ EMPTY_FILE = N_("文件是空的。")
 NOT_A_TABLE = N_("文件不是 XLSX、XLS、ODS 或 CSV 格式。请在 Excel 中“另存为” XLSX 或 CSV 后再导入。")
 BAD_WORKBOOK = N_("Excel 文件无法打开，可能已损坏。请在 Excel 中重新保存后再导入。")
 PASSWORD_PROTECTED = N_("文件设置了打开密码，无法读取。请在 Excel 或 WPS 中打开它，取消密码后保存，再导入。")
+SEVERAL_LISTS = N_("工作簿中不止一个工作表有名单（都有姓名、身份证号、户编号列）。请把名单合并到一个工作表后再导入，"
+                   "或把每个工作表分别另存为文件，作为部分名单逐个导入。")
 SHEET_TOO_LARGE = N_("表格太大，无法读取。常见原因是数据下方或右侧很远的单元格里有内容（哪怕只是一个空格）："
                      "请删掉数据下方和右侧多余的行和列后再导入。名单确实很长时，请另存为 CSV 后再导入。")
 UNDECODABLE = N_("无法识别 CSV 文件的文字编码。请保存为 UTF-8 或 GBK 编码后再导入。")
@@ -304,8 +307,8 @@ class SheetTable(_Table):
     file can ask for any amount. So the sheet is read in a child process allowed `memory` bytes
     more than the importing process has, which hands the rows over in blocks; a sheet that needs
     more is refused with SHEET_TOO_LARGE, and the memory goes back as soon as the sheet is read.
-    Rows keep their numbers: leading empty rows are read as empty rows (so a sheet whose first row
-    is empty has no header, as in a CSV file), and leading empty columns are left out."""
+    Rows keep their numbers: leading empty rows are read as empty rows, and leading empty columns
+    are left out."""
 
     def __init__(self, source: BinaryIO, memory: int):
         self._pipe, sender = get_context("fork").Pipe(duplex=False)
@@ -361,14 +364,25 @@ class SheetTable(_Table):
 
 def _registry_sheet(workbook: CalamineWorkbook) -> CalamineSheet:
     """The first visible worksheet with the header in its first rows (a workbook may open with a
-    cover or notes sheet), else the first sheet, whose rows then say what is missing."""
+    cover or notes sheet), else the first sheet, whose rows then say what is missing.
+
+    A second sheet with a whole header (one list per township, say) makes the workbook refused:
+    imported as the full registry, its first list would mark everyone on the others as left.
+    """
+    found, whole = None, False
     for index, sheet in enumerate(workbook.sheets_metadata):
-        if sheet.visible == SheetVisibleEnum.Visible and sheet.typ == SheetTypeEnum.WorkSheet:
-            candidate = workbook.get_sheet_by_index(index)
-            if any(COLUMNS.get(_text(value).strip()) == "id_number"
-                   for row in islice(candidate.iter_rows(), HEADER_ROWS) for value in row):
-                return candidate
-    return workbook.get_sheet_by_index(0)
+        if sheet.visible != SheetVisibleEnum.Visible or sheet.typ != SheetTypeEnum.WorkSheet:
+            continue
+        candidate = workbook.get_sheet_by_index(index)
+        for row in islice(candidate.iter_rows(), HEADER_ROWS):
+            fields = {COLUMNS.get(_text(value).strip()) for value in row}
+            if "id_number" in fields:
+                if found is None:
+                    found, whole = candidate, fields >= MISSING_COLUMN.keys()
+                elif whole and fields >= MISSING_COLUMN.keys():
+                    raise FileProblem(SEVERAL_LISTS)
+                break
+    return found or workbook.get_sheet_by_index(0)
 
 
 OUT_OF_MEMORY = 3  # the sheet reader's exit code when Python, not calamine, ran out of memory
@@ -387,7 +401,10 @@ def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
             sheet = _registry_sheet(CalamineWorkbook.from_filelike(source))
         except CalamineError:
             source.seek(0)
-            pipe.send(PASSWORD_PROTECTED if _password_protected(source.read()) else BAD_WORKBOOK)
+            pipe.send(_unreadable_reason(source.read()))
+            return
+        except FileProblem as problem:
+            pipe.send(str(problem))
             return
         pipe.send(sheet.end[0] if sheet.end else 0)
         rows = sheet.iter_rows()
@@ -401,6 +418,27 @@ def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _XLS_BOF = b"\x09\x08\x10\x00\x00\x06\x05\x00"  # BIFF8's first record: the workbook's beginning
 _XLS_FILEPASS = b"\x2f\x00"
+
+
+def _unreadable_reason(data: bytes) -> str:
+    """Why calamine cannot open a workbook, as a msgid."""
+    if _password_protected(data):
+        return PASSWORD_PROTECTED
+    if data[30:38] == b"mimetype" and data[38:84] == ODS_MIMETYPE:
+        # An ODS file's real error (calamine refuses sheets over 100 million cells) only shows when
+        # calamine is told the format, by the file's name; from bytes, it cannot tell the format.
+        with tempfile.NamedTemporaryFile(suffix=".ods") as copy:
+            copy.write(data)
+            copy.flush()
+            try:
+                CalamineWorkbook.from_path(copy.name)
+            except CalamineError as error:
+                if str(error).startswith("Cell limit exceeded"):
+                    return SHEET_TOO_LARGE
+    return BAD_WORKBOOK
+
+
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"  # stored first in an ODS zip
 
 
 def _password_protected(data: bytes) -> bool:

@@ -142,6 +142,24 @@ def test_the_registry_is_read_from_the_first_sheet_that_has_its_header(db, impor
     assert lookup(number).name == "黎小海" and {p.name for p in people(db).values()} == {"黎小海"}
 
 
+def test_a_workbook_with_a_list_on_each_of_several_sheets_is_refused(db, upload, registry_state, text, id_number):
+    """One list per township: importing the first as the full registry would mark the rest as left."""
+    workbook = Workbook()
+    for town in ("云龙镇", "红旗镇"):
+        sheet = workbook.create_sheet(town)
+        sheet.append(["姓名", "身份证号", "户编号"])
+        sheet.append(["黎小海", id_number(), "H1"])
+    workbook.remove(workbook.worksheets[0])
+    out = io.BytesIO()
+    workbook.save(out)
+    before = registry_state()
+
+    response = upload(out.getvalue(), "名单.xlsx")
+
+    assert response.status_code == 200
+    assert "工作簿中不止一个工作表有名单" in text(response) and registry_state() == before
+
+
 def test_xlsx_rows_are_numbered_as_excel_shows_them(db, import_file, id_number):
     """A sheet starting in column B, with a blank row and a date typed into 户编号: the refused row
     is reported under the row number Excel shows, and the blank row is skipped."""
@@ -652,14 +670,17 @@ def workbook_with_a_stray_value(id_number, corner: str) -> bytes:
     return out.getvalue()
 
 
+@pytest.mark.parametrize("saved_as", ["名单.xlsx", "名单.ods"])
 def test_a_workbook_with_a_value_in_its_last_cell_is_refused_on_the_form(db, upload, registry_state, text,
-                                                                          id_number):
+                                                                          id_number, tmp_path, saved_as):
     """A value in XFD1048576 makes the sheet's rectangle 17 billion cells: the reader would need
     hundreds of gigabytes. It is refused, saying what to look for, and the server carries on."""
     data = workbook_with_a_stray_value(id_number, "XFD1048576")
+    if saved_as.endswith(".ods"):
+        data, _ = type_in_calc(tmp_path, data, [], saved_as)
     before = registry_state()
 
-    response = upload(data, "名单.xlsx")
+    response = upload(data, saved_as)
 
     assert response.status_code == 200
     assert "表格太大，无法读取。常见原因是数据下方或右侧很远的单元格里有内容" in text(response)
