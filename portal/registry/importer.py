@@ -41,7 +41,9 @@ CELL_CHARS = 200  # how much of each cell a rejected row keeps
 
 # Header → field. The listed fields, in the order they are staged and hashed, follow the ID number.
 COLUMNS = {
-    "姓名": "name", "身份证号": "id_number", "证件号码": "id_number", "户编号": "household_no",
+    "姓名": "name", "身份证号": "id_number", "户编号": "household_no",
+    # The ID number's other usual headers: the card's own term, and the national system's export's.
+    "身份证号码": "id_number", "公民身份号码": "id_number", "证件号码": "id_number",
     "与户主关系": "relation", "行政区划代码": "region_code", "县": "county", "乡镇": "township", "村": "village",
     "识别年度": "year_identified", "脱贫状态": "poverty_status", "是否低保": "dibao", "联系电话": "phone",
 }
@@ -67,9 +69,11 @@ UNDECODABLE = N_("无法识别 CSV 文件的文字编码。请保存为 UTF-8 �
 BAD_CSV = N_("CSV 文件格式有误（例如引号不成对），无法读取。")
 # The header is looked for in the first HEADER_ROWS rows (10, as these messages say).
 NO_HEADER = N_("文件的前 10 行都是空的，找不到列名。")
-DUPLICATE_COLUMN = N_("列名有重复，每一列只能出现一次（“身份证号”和“证件号码”也只能有一个）。")
+DUPLICATE_COLUMN = N_("列名有重复，每一列只能出现一次"
+                      "（身份证号也只能有一列，无论叫“身份证号”“身份证号码”还是“证件号码”）。")
 MISSING_COLUMN = {
-    "id_number": N_("文件中没有“身份证号”列（也可以叫“证件号码”）。列名应在第一行，或在表格标题下面（前 10 行内）。"),
+    "id_number": N_("文件中没有“身份证号”列（也可以叫“身份证号码”或“证件号码”）。"
+                    "列名应在第一行，或在表格标题下面（前 10 行内）。"),
     "name": N_("文件中没有“姓名”列。"),
     "household_no": N_("文件中没有“户编号”列。"),
 }

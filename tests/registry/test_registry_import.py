@@ -208,10 +208,11 @@ def test_a_title_and_notes_above_the_header_are_skipped(db, import_file, id_numb
     assert batch.unknown_columns == []
 
 
-def test_alias_column_any_order_and_untrimmed_headers(db, import_file, registry_csv, id_number):
+@pytest.mark.parametrize("id_header", ["证件号码", "身份证号码", "公民身份号码"])
+def test_alias_column_any_order_and_untrimmed_headers(db, import_file, registry_csv, id_number, id_header):
     number = id_number()
-    data = registry_csv([{" 户编号 ": "H7", "证件号码": number, "姓名　": "黎小海"}],
-                        header=[" 户编号 ", "证件号码", "姓名　"])
+    data = registry_csv([{" 户编号 ": "H7", id_header: number, "姓名　": "黎小海"}],
+                        header=[" 户编号 ", id_header, "姓名　"])
 
     batch = import_file(data)
 
@@ -452,9 +453,10 @@ def test_a_long_list_of_rejections_is_paged(db, import_file, registry_csv, row, 
 @pytest.mark.parametrize("data, message", [
     (b"", "文件是空的。"),
     (b"  \r\n", "文件是空的。"),
-    ("姓名,户编号\n黎小海,H1\n".encode(), "文件中没有“身份证号”列（也可以叫“证件号码”）。"),
+    ("姓名,户编号\n黎小海,H1\n".encode(), "文件中没有“身份证号”列（也可以叫“身份证号码”或“证件号码”）。"),
     ("身份证号,户编号\n".encode("gbk"), "文件中没有“姓名”列。"),
     ("姓名,身份证号,证件号码,户编号\n".encode(), "列名有重复"),
+    ("姓名,身份证号码,身份证号,户编号\n".encode(), "身份证号也只能有一列"),
     (b"\r\n" * 10 + "姓名,身份证号,户编号\n".encode(), "文件的前 10 行都是空的，找不到列名。"),
     ("名单\n".encode() * 10 + "姓名,身份证号,户编号\n".encode(), "列名应在第一行，或在表格标题下面（前 10 行内）。"),
     (b"%PDF-1.7\n...", "文件不是 XLSX、XLS、ODS 或 CSV 格式。"),
