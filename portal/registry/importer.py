@@ -49,6 +49,7 @@ COLUMNS = {
 }
 LISTED = ("name", "household_no", "relation", "region_code", "county", "township", "village",
           "year_identified", "poverty_status", "dibao", "phone")
+YEAR_AT = LISTED.index("year_identified")
 HEADERS = {"name": "姓名", "household_no": "户编号", "relation": "与户主关系", "county": "县",
            "township": "乡镇", "village": "村", "phone": "联系电话"}  # the free-text fields, for messages
 MAX_LENGTH = {field: RegistryPerson.__table__.c[field].type.length for field in HEADERS}
@@ -539,6 +540,8 @@ class RowChecker:
                     cells = cells[:named] + pad[min(len(cells), named):]
                 raw_id, *texts = pick(cells)
                 texts = list(map(str.strip, texts))
+                if texts[YEAR_AT].endswith("年"):  # 2016年, as people write it
+                    texts[YEAR_AT] = texts[YEAR_AT][:-1]
                 number = normalize(raw_id)
                 reason, params = problem(number, today), {}
                 if reason is None:

@@ -325,6 +325,14 @@ def test_bad_rows_are_listed_by_row_number_and_the_rest_imported(db, import_file
     assert good not in page and wrong_digit not in page
 
 
+def test_a_year_written_with_its_character_is_read(db, import_file, registry_csv, row, id_number):
+    number = id_number()
+
+    batch = import_file(registry_csv([row(number, 识别年度="2016年")]))
+
+    assert (batch.added, batch.rejected) == (1, 0) and lookup(number).year_identified == 2016
+
+
 def make_future_id() -> str:
     body = f"460107{date.today() + timedelta(days=400):%Y%m%d}123"
     return body + ric.calc_check_digit(body + "0")
