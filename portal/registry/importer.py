@@ -221,9 +221,10 @@ class CsvFormat:
 
 class _Table:
     """A file's rows after its header: `layout`, `header_row` (its number from 1; the rows after it
-    are numbered on from it), `estimate` (rows expected, for the progress bar),
-    `blocks()` of rows as read, `parse(block)`, which turns a block into lists of cell texts, and
-    `rows_at(block, indexes)`, some of those lists."""
+    are numbered on from it), `sheet` (the name of a workbook's sheet read), `estimate` (rows
+    expected, for the progress bar), `blocks()` of rows as read, `parse(block)`, which turns a
+    block into lists of cell texts, and `rows_at(block, indexes)`, some of those lists."""
+    sheet: str | None = None
 
     def close(self) -> None:
         pass
@@ -321,7 +322,7 @@ class SheetTable(_Table):
         self._reader.start()
         sender.close()
         try:
-            last_row = self._receive()  # the last row's index from 0
+            last_row, self.sheet = self._receive()  # the last row's index from 0
             self._first = self._receive()
             if self._first is None:
                 raise FileProblem(EMPTY_FILE)
@@ -333,7 +334,8 @@ class SheetTable(_Table):
             raise
 
     def _receive(self):
-        """The reader's next message: the sheet's last row index, a block of rows, or None after the last."""
+        """The reader's next message: the sheet's last row index and name, a block of rows, or None
+        after the last."""
         try:
             message = self._pipe.recv()
         except EOFError:
@@ -394,8 +396,8 @@ OUT_OF_MEMORY = 3  # the sheet reader's exit code when Python, not calamine, ran
 
 
 def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
-    """In the child process: the registry sheet's last row index, then its rows as text in blocks,
-    then None, sent over `pipe`; or the msgid of why the workbook cannot be read."""
+    """In the child process: the registry sheet's last row index and name, then its rows as text in
+    blocks, then None, sent over `pipe`; or the msgid of why the workbook cannot be read."""
     gc.freeze()  # never finalise the copy of the parent's database connection (see _start_worker)
     faulthandler.disable()  # calamine aborting for want of memory is an answer here, not a crash to report
     with open("/proc/self/statm") as statm:
@@ -411,7 +413,7 @@ def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
         except FileProblem as problem:
             pipe.send(str(problem))
             return
-        pipe.send(sheet.end[0] if sheet.end else 0)
+        pipe.send((sheet.end[0] if sheet.end else 0, sheet.name))
         rows = sheet.iter_rows()
         while block := list(islice(rows, XLSX_BLOCK_ROWS)):
             pipe.send([[value if value.__class__ is str else _text(value) for value in row] for row in block])

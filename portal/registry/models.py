@@ -77,6 +77,7 @@ class RegistryImport(db.Model):
     # Students on the portal whose verification the import changed (recognised, or no longer).
     students_changed: Mapped[int] = mapped_column(default=0)
     unknown_columns: Mapped[list] = mapped_column(JSON, default=list)
+    sheet: Mapped[str | None] = mapped_column(String(255))  # the workbook's sheet the list was read from
     error: Mapped[str | None] = mapped_column(Text)  # why a failed file was refused (a msgid)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

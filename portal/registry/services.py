@@ -180,7 +180,7 @@ def run_import(import_id: int, source: BinaryIO) -> RegistryImport:
         session.commit()
         try:
             with open_table(source, current_app.config["REGISTRY_WORKBOOK_MEMORY"]) as table:
-                batch.unknown_columns, batch.rows_total = table.layout.unknown, table.estimate
+                batch.unknown_columns, batch.rows_total, batch.sheet = table.layout.unknown, table.estimate, table.sheet
                 session.commit()
                 staged = _stage(session, batch, table)
             if staged:

@@ -120,8 +120,9 @@ def test_old_xls_workbook_is_imported(db, import_file):
     assert lookup("460107201003152226").name == "符阿妹"
 
 
-def test_the_registry_is_read_from_the_first_sheet_that_has_its_header(db, import_file, id_number):
-    """A workbook may open with a cover or notes sheet; a hidden sheet with a header is passed over."""
+def test_the_registry_is_read_from_the_first_sheet_that_has_its_header(db, import_file, id_number, as_admin, text):
+    """A workbook may open with a cover or notes sheet; a hidden sheet with a header is passed over.
+    The result page names the sheet read, where its row numbers are to be found."""
     workbook = Workbook()
     workbook.active.title = "说明"
     workbook.active.append(["本表由县乡村振兴局导出，身份证号请勿外传。"])
@@ -140,6 +141,7 @@ def test_the_registry_is_read_from_the_first_sheet_that_has_its_header(db, impor
 
     assert (batch.status, batch.added) == (ImportStatus.done, 1)
     assert lookup(number).name == "黎小海" and {p.name for p in people(db).values()} == {"黎小海"}
+    assert "读取的工作表 名单" in text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
 
 
 def test_a_workbook_with_a_list_on_each_of_several_sheets_is_refused(db, upload, registry_state, text, id_number):
