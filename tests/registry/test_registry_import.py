@@ -415,7 +415,7 @@ def type_in_calc(tmp_path, workbook: bytes, rows: list[list[str]], saved_as: str
 def test_template_typed_in_a_spreadsheet_program_keeps_id_numbers(db, import_file, as_admin, id_number, tmp_path,
                                                                     saved_as):
     """The template's text columns work in a real spreadsheet program: an ID number typed into one
-    stays 18 digits of text. Saved as ODS (LibreOffice's and WPS's own format), it imports too."""
+    stays 18 digits of text. Saved as ODS (LibreOffice's own format), it imports too."""
     template = as_admin.get("/admin/registry/template.xlsx").data
     a, b = id_number(), id_number()
     rows = [["黎小海", a, "4601070010001", "户主", "460107", "琼山区", "云龙镇", "云蛟村", "2016", "已脱贫", "否",
