@@ -305,7 +305,7 @@ def _text(value) -> str:
 class SheetTable(_Table):
     """The registry's sheet of a workbook (see _registry_sheet), read with calamine (Rust), some
     twenty times quicker than openpyxl: XLSX, the older XLS that many offices' systems still
-    export, or ODS as WPS and LibreOffice save it.
+    export, or ODS as LibreOffice saves it.
 
     calamine holds the whole sheet in memory as a rectangle from the first cell with anything in it
     to the last: about 1 KB a row of a real registry (1.3 GB at Excel's limit of a million rows).
