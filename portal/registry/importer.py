@@ -425,13 +425,14 @@ def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
 _ENCRYPTED_PACKAGE = "EncryptedPackage".encode("utf-16-le")
 _XLS_BOF = b"\x09\x08\x10\x00\x00\x06\x05\x00"  # BIFF8's first record: the workbook's beginning
 _XLS_FILEPASS = b"\x2f\x00"
+_ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"  # stored first in an ODS zip
 
 
 def _unreadable_reason(data: bytes) -> str:
     """Why calamine cannot open a workbook, as a msgid."""
     if _password_protected(data):
         return PASSWORD_PROTECTED
-    if data[30:38] == b"mimetype" and data[38:84] == ODS_MIMETYPE:
+    if data[30:38] == b"mimetype" and data[38:84] == _ODS_MIMETYPE:
         # An ODS file's real error (calamine refuses sheets over 100 million cells) only shows when
         # calamine is told the format, by the file's name; from bytes, it cannot tell the format.
         with tempfile.NamedTemporaryFile(suffix=".ods") as copy:
@@ -443,9 +444,6 @@ def _unreadable_reason(data: bytes) -> str:
                 if str(error).startswith("Cell limit exceeded"):
                     return SHEET_TOO_LARGE
     return BAD_WORKBOOK
-
-
-ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"  # stored first in an ODS zip
 
 
 def _password_protected(data: bytes) -> bool:
