@@ -15,7 +15,8 @@ class UploadForm(PortalForm):
     file = FileField(_l("名单文件"), validators=[FileRequired(_l("请选择要导入的名单文件。"))],
                      description=_l("Excel 或 WPS 表格（XLSX、XLS 或 ODS），或 CSV（UTF-8 或 GBK 编码）。"
                                     "第一行是列名（上面可以有表格标题）：姓名、身份证号（或身份证号码、证件号码）、户编号必须有；"
-                                    "与户主关系、行政区划代码、县、乡镇、村、识别年度、脱贫状态、是否低保、联系电话可选。"))
+                                    "与户主关系、行政区划代码、县、乡镇、村、识别年度、脱贫状态、是否低保、联系电话可选。"
+                                    "名单分在几个工作表里（如每个乡镇一个）时，各表一起导入。"))
     full = BooleanField(_l("这是完整名单：名单中没有的人标记为已退出"), default=True)
     submit = SubmitField(_l("导入"))
 

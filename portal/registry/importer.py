@@ -62,8 +62,6 @@ EMPTY_FILE = N_("文件是空的。")
 NOT_A_TABLE = N_("文件不是 XLSX、XLS、ODS 或 CSV 格式。请在 Excel 中“另存为” XLSX 或 CSV 后再导入。")
 BAD_WORKBOOK = N_("Excel 文件无法打开，可能已损坏。请在 Excel 中重新保存后再导入。")
 PASSWORD_PROTECTED = N_("文件设置了打开密码，无法读取。请在 Excel 或 WPS 中打开它，取消密码后保存，再导入。")
-SEVERAL_LISTS = N_("工作簿中不止一个工作表有名单（都有姓名、身份证号、户编号列）。请把名单合并到一个工作表后再导入，"
-                   "或把每个工作表分别另存为文件，作为部分名单逐个导入。")
 SHEET_TOO_LARGE = N_("表格太大，无法读取。常见原因是数据下方或右侧很远的单元格里有内容（哪怕只是一个空格）："
                      "请删掉数据下方和右侧多余的行和列后再导入。名单确实很长时，请另存为 CSV 后再导入。")
 UNDECODABLE = N_("无法识别 CSV 文件的文字编码。请保存为 UTF-8 或 GBK 编码后再导入。")
@@ -89,6 +87,7 @@ BAD_YEAR = N_("识别年度应为四位数的年份，且不晚于今年。")
 BAD_STATUS = N_("脱贫状态应为“未脱贫”“已脱贫”“返贫”或“监测对象”。")
 BAD_DIBAO = N_("是否低保应填“是”或“否”。")
 DUPLICATE_ID = N_("身份证号与第 %(row)s 行重复。")
+DUPLICATE_ID_ON_SHEET = N_("身份证号与“%(sheet)s”工作表第 %(row)s 行重复。")
 
 
 class FileProblem(ValueError):
@@ -138,6 +137,26 @@ def layout_of(headers: list[str]) -> Layout:
         if field not in columns:
             raise FileProblem(message)
     return Layout(tuple(headers), columns, unknown)
+
+
+def merged_layout(layouts: list[Layout]) -> tuple[Layout, list[itemgetter]]:
+    """One layout for lists on several sheets, whose columns may differ in order, name (身份证号 on
+    one, 身份证号码 on another) or number; and for each sheet, the picker that turns one of its
+    rows, padded to its layout's width, into a row of the merged layout."""
+    def key(text: str) -> str | tuple[str]:
+        return COLUMNS.get(text) or (text,)  # a field, or an unknown column's header
+
+    keys: dict = {}  # key → the merged column's header: the first sheet's that has it
+    for layout in layouts:
+        for text in layout.headers:
+            if text:
+                keys.setdefault(key(text), text)
+    merged = layout_of(list(keys.values()))
+    pickers = []
+    for layout in layouts:
+        where = {key(text): i for i, text in enumerate(layout.headers) if text}
+        pickers.append(itemgetter(*(where.get(key, len(layout.headers)) for key in keys)))
+    return merged, pickers
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -220,11 +239,12 @@ class CsvFormat:
 
 
 class _Table:
-    """A file's rows after its header: `layout`, `header_row` (its number from 1; the rows after it
-    are numbered on from it), `sheet` (the name of a workbook's sheet read), `estimate` (rows
-    expected, for the progress bar), `blocks()` of rows as read, `parse(block)`, which turns a
-    block into lists of cell texts, and `rows_at(block, indexes)`, some of those lists."""
-    sheet: str | None = None
+    """A file's rows after its header: `layout`, `sheets` (the names of a workbook's sheets read),
+    `estimate` (rows expected, for the progress bar), `blocks()` of rows as read, `parse(block)`,
+    which turns a block into lists of cell texts, `rows_at(block, indexes)`, some of those lists,
+    and `position(block, done)`: the block's sheet (its index in `sheets`) and the number of the
+    row before its first, as the spreadsheet shows it, when `done` rows came before it."""
+    sheets: list[str] | None = None
 
     def close(self) -> None:
         pass
@@ -260,6 +280,9 @@ class CsvTable(_Table):
         self.parse, self.rows_at = csv_format.rows, csv_format.rows_at
         self._rest = head[ends[self.header_row - 1] + 1:]
         self.estimate = self._rest.count(b"\n") + self._count_lines_left()
+
+    def position(self, block: bytes, done: int) -> tuple[int, int]:
+        return 0, self.header_row + done
 
     def _count_lines_left(self) -> int:
         """Line breaks in the part not read yet: the progress bar's total (a row may span lines)."""
@@ -302,40 +325,42 @@ def _text(value) -> str:
     return str(value)
 
 
+class SheetBlock(list):
+    """Rows of a workbook's sheet (`sheet`, its index among those read) after row `row_before`."""
+
+    def __init__(self, rows: list[list[str]], sheet: int, row_before: int):
+        super().__init__(rows)
+        self.sheet, self.row_before = sheet, row_before
+
+
 class SheetTable(_Table):
-    """The registry's sheet of a workbook (see _registry_sheet), read with calamine (Rust), some
+    """The registry's sheets of a workbook (see _registry_sheets), read with calamine (Rust), some
     twenty times quicker than openpyxl: XLSX, the older XLS that many offices' systems still
     export, or ODS as LibreOffice saves it.
 
-    calamine holds the whole sheet in memory as a rectangle from the first cell with anything in it
+    calamine holds a whole sheet in memory as a rectangle from the first cell with anything in it
     to the last: about 1 KB a row of a real registry (1.3 GB at Excel's limit of a million rows).
     One stray value far below or to the right, though, makes that rectangle vast, and a crafted
-    file can ask for any amount. So the sheet is read in a child process allowed `memory` bytes
-    more than the importing process has, which hands the rows over in blocks; a sheet that needs
-    more is refused with SHEET_TOO_LARGE, and the memory goes back as soon as the sheet is read.
-    Rows keep their numbers: leading empty rows are read as empty rows, and leading empty columns
-    are left out."""
+    file can ask for any amount. So the sheets are read in a child process allowed `memory` bytes
+    more than the importing process has, which finds the header, and hands the rows over in blocks;
+    a sheet that needs more is refused with SHEET_TOO_LARGE, and the memory goes back as soon as
+    the sheets are read. Rows keep their numbers: leading empty rows are read as empty rows, and
+    leading empty columns are left out."""
 
     def __init__(self, source: BinaryIO, memory: int):
         self._pipe, sender = get_context("fork").Pipe(duplex=False)
-        self._reader = get_context("fork").Process(target=_read_sheet, args=(source, sender, memory), daemon=True)
+        self._reader = get_context("fork").Process(target=_read_sheets, args=(source, sender, memory), daemon=True)
         self._reader.start()
         sender.close()
         try:
-            last_row, self.sheet = self._receive()  # the last row's index from 0
-            self._first = self._receive()
-            if self._first is None:
-                raise FileProblem(EMPTY_FILE)
-            self.header_row, self.layout = find_header(self._first)
-            del self._first[:self.header_row]
-            self.estimate = max(last_row + 1 - self.header_row, 0)  # rows after the header
+            self.layout, self.sheets, self.estimate = self._receive()
         except BaseException:
             self.close()
             raise
 
     def _receive(self):
-        """The reader's next message: the sheet's last row index and name, a block of rows, or None
-        after the last."""
+        """The reader's next message: the layout, the sheets' names and the rows expected, a block
+        of rows, or None after the last."""
         try:
             message = self._pipe.recv()
         except EOFError:
@@ -348,19 +373,20 @@ class SheetTable(_Table):
         return message
 
     @staticmethod
-    def parse(block: list[list[str]]) -> list[list[str]]:
+    def parse(block: SheetBlock) -> SheetBlock:
         return block
 
     @staticmethod
-    def rows_at(block: list[list[str]], indexes: list[int]) -> list[list[str]]:
+    def rows_at(block: SheetBlock, indexes: list[int]) -> list[list[str]]:
         return [block[i - 1] for i in indexes]
 
-    def blocks(self) -> Iterator[list[list[str]]]:
-        block = self._first
-        while block is not None:
-            if block:
-                yield block
-            block = self._receive()
+    @staticmethod
+    def position(block: SheetBlock, done: int) -> tuple[int, int]:
+        return block.sheet, block.row_before
+
+    def blocks(self) -> Iterator[SheetBlock]:
+        while (block := self._receive()) is not None:
+            yield block
 
     def close(self) -> None:
         if self._reader.is_alive():
@@ -369,35 +395,59 @@ class SheetTable(_Table):
         self._pipe.close()
 
 
-def _registry_sheet(workbook: CalamineWorkbook) -> CalamineSheet:
-    """The first visible worksheet with the header in its first rows (a workbook may open with a
-    cover or notes sheet), else the first sheet, whose rows then say what is missing.
+@dataclass
+class _ListSheet:
+    """A sheet to read: its index in the workbook, name, last row's index (from 0), first rows as
+    text, and the sheet itself while it is loaded."""
+    index: int
+    name: str
+    last_row: int
+    head: list[list[str]]
+    loaded: CalamineSheet | None = None
 
-    A second sheet with a whole header (one list per township, say) makes the workbook refused:
-    imported as the full registry, its first list would mark everyone on the others as left.
-    """
-    found, whole = None, False
-    for index, sheet in enumerate(workbook.sheets_metadata):
-        if sheet.visible != SheetVisibleEnum.Visible or sheet.typ != SheetTypeEnum.WorkSheet:
+    @classmethod
+    def of(cls, index: int, sheet: CalamineSheet) -> "_ListSheet":
+        return cls(index, sheet.name, sheet.end[0] if sheet.end else 0,
+                   list(map(_texts, islice(sheet.iter_rows(), HEADER_ROWS))))
+
+
+def _texts(row: list) -> list[str]:
+    return [value if value.__class__ is str else _text(value) for value in row]
+
+
+def _registry_sheets(workbook: CalamineWorkbook) -> list[_ListSheet]:
+    """The sheets holding the registry: every visible worksheet with a list's whole header (姓名,
+    身份证号 and 户编号) in its first rows, in the workbook's order, as one list, for some offices
+    send one sheet per township. A cover or notes sheet is passed over, as are hidden sheets.
+    Without a whole header, the first visible worksheet naming the ID-number column is read, else
+    the first sheet, whose rows then say what is missing.
+
+    Each sheet is loaded to look at its first rows; the first list stays loaded, to be read first.
+    (A sheet without a whole header is never read past its first rows: find_header refuses it.)"""
+    lists: list[_ListSheet] = []
+    named = None
+    for index, metadata in enumerate(workbook.sheets_metadata):
+        if metadata.visible != SheetVisibleEnum.Visible or metadata.typ != SheetTypeEnum.WorkSheet:
             continue
-        candidate = workbook.get_sheet_by_index(index)
-        for row in islice(candidate.iter_rows(), HEADER_ROWS):
-            fields = {COLUMNS.get(_text(value).strip()) for value in row}
-            if "id_number" in fields:
-                if found is None:
-                    found, whole = candidate, fields >= MISSING_COLUMN.keys()
-                elif whole and fields >= MISSING_COLUMN.keys():
-                    raise FileProblem(SEVERAL_LISTS)
-                break
-    return found or workbook.get_sheet_by_index(0)
+        sheet = workbook.get_sheet_by_index(index)
+        found = _ListSheet.of(index, sheet)
+        fields = next(({COLUMNS.get(text.strip()) for text in row} for row in found.head
+                       if any(COLUMNS.get(text.strip()) == "id_number" for text in row)), set())
+        if fields >= MISSING_COLUMN.keys():
+            found.loaded = None if lists else sheet
+            lists.append(found)
+        elif fields and named is None:
+            named = found
+    return lists or [named or _ListSheet.of(0, workbook.get_sheet_by_index(0))]
 
 
 OUT_OF_MEMORY = 3  # the sheet reader's exit code when Python, not calamine, ran out of memory
 
 
-def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
-    """In the child process: the registry sheet's last row index and name, then its rows as text in
-    blocks, then None, sent over `pipe`; or the msgid of why the workbook cannot be read."""
+def _read_sheets(source: BinaryIO, pipe, memory: int) -> None:
+    """In the child process: the registry's layout, its sheets' names and the rows expected, then
+    the rows as text in SheetBlocks, sheet after sheet, then None, sent over `pipe`; or the msgid of
+    why the workbook cannot be read. Lists on several sheets are sent as rows of one merged layout."""
     gc.freeze()  # never finalise the copy of the parent's database connection (see _start_worker)
     faulthandler.disable()  # calamine aborting for want of memory is an answer here, not a crash to report
     with open("/proc/self/statm") as statm:
@@ -405,7 +455,11 @@ def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
         try:
-            sheet = _registry_sheet(CalamineWorkbook.from_filelike(source))
+            workbook = CalamineWorkbook.from_filelike(source)
+            lists = _registry_sheets(workbook)
+            if not lists[0].head:
+                raise FileProblem(EMPTY_FILE)
+            headers = [find_header(found.head) for found in lists]
         except CalamineError:
             source.seek(0)
             pipe.send(_unreadable_reason(source.read()))
@@ -413,10 +467,22 @@ def _read_sheet(source: BinaryIO, pipe, memory: int) -> None:
         except FileProblem as problem:
             pipe.send(str(problem))
             return
-        pipe.send((sheet.end[0] if sheet.end else 0, sheet.name))
-        rows = sheet.iter_rows()
-        while block := list(islice(rows, XLSX_BLOCK_ROWS)):
-            pipe.send([[value if value.__class__ is str else _text(value) for value in row] for row in block])
+        if len(lists) == 1:
+            layout, pickers = headers[0][1], [None]
+        else:
+            layout, pickers = merged_layout([found_layout for _, found_layout in headers])
+        pipe.send((layout, [found.name for found in lists],
+                   sum(max(found.last_row + 1 - header_row, 0) for found, (header_row, _) in zip(lists, headers))))
+        for number, (found, (header_row, found_layout), picker) in enumerate(zip(lists, headers, pickers)):
+            sheet, found.loaded = found.loaded or workbook.get_sheet_by_index(found.index), None
+            rows, row_before = islice(sheet.iter_rows(), header_row, None), header_row
+            width = len(found_layout.headers) + 1
+            while block := list(map(_texts, islice(rows, XLSX_BLOCK_ROWS))):
+                if picker is not None:
+                    block = [list(picker(row[:width] + [""] * (width - len(row)))) for row in block]
+                pipe.send(SheetBlock(block, number, row_before))
+                row_before += len(block)
+            del sheet, rows  # its memory goes back before the next sheet is loaded
         pipe.send(None)
     except MemoryError:
         os._exit(OUT_OF_MEMORY)

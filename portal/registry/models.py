@@ -2,7 +2,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, SmallInteger, String, Text
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from portal.common.i18n import N_
@@ -77,7 +77,7 @@ class RegistryImport(db.Model):
     # Students on the portal whose verification the import changed (recognised, or no longer).
     students_changed: Mapped[int] = mapped_column(default=0)
     unknown_columns: Mapped[list] = mapped_column(JSON, default=list)
-    sheet: Mapped[str | None] = mapped_column(String(255))  # the workbook's sheet the list was read from
+    sheets: Mapped[list | None] = mapped_column(JSON)  # the workbook's sheets the list was read from, in order
     error: Mapped[str | None] = mapped_column(Text)  # why a failed file was refused (a msgid)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -153,12 +153,13 @@ class RegistryChange(db.Model):
 
 
 class RegistryRejection(db.Model):
-    """A row an import refused, with its row number in the file and why (a msgid and its detail)."""
+    """A row an import refused, with where it is in the file and why (a msgid and its detail)."""
     __tablename__ = "registry_rejections"
-    __table_args__ = (Index("ix_registry_rejections_import_row", "import_id", "row_no"),)
+    __table_args__ = (Index("ix_registry_rejections_import_row", "import_id", "sheet_no", "row_no"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("registry_imports.id", ondelete="CASCADE"))
+    sheet_no: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")  # in the import's sheets
     row_no: Mapped[int] = mapped_column()
     reason: Mapped[str] = mapped_column(String(128))
     # The row as read, with any ID number masked: enough to find and fix it in the source file.

@@ -52,6 +52,7 @@ from portal.families.services import recheck_after_import
 from portal.registry.importer import (
     DIBAO,
     DUPLICATE_ID,
+    DUPLICATE_ID_ON_SHEET,
     LISTED,
     STAGED,
     FileProblem,
@@ -74,6 +75,8 @@ NO_ROWS = N_("文件中只有列名，没有数据行。")
 # Refusing the whole file keeps a wrong file (say, with shifted columns) from marking everyone as left.
 NO_VALID_ROWS = N_("没有一行数据通过检查。请按下面列出的原因修改后重新导入。")
 INTERNAL_ERROR = N_("导入时系统出错。请稍后重试；如果再次出错，请联系技术支持。")
+SHEET_SHIFT = 32  # where a row is listed, as one int: its sheet's index above its row number
+ROW_MASK = (1 << SHEET_SHIFT) - 1
 MERGE_LOCK = 0x5245_4749  # PostgreSQL advisory lock key: one merge into the registry at a time
 
 PEOPLE = RegistryPerson.__table__
@@ -180,7 +183,8 @@ def run_import(import_id: int, source: BinaryIO) -> RegistryImport:
         session.commit()
         try:
             with open_table(source, current_app.config["REGISTRY_WORKBOOK_MEMORY"]) as table:
-                batch.unknown_columns, batch.rows_total, batch.sheet = table.layout.unknown, table.estimate, table.sheet
+                batch.unknown_columns, batch.sheets = table.layout.unknown, table.sheets
+                batch.rows_total = table.estimate
                 session.commit()
                 staged = _stage(session, batch, table)
             if staged:
@@ -229,30 +233,31 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
     postgresql = session.connection().dialect.name == "postgresql"
     checker = RowChecker(table, today(), idnumbers.vault(), copy_text=postgresql)
     import_id, total = batch.id, batch.rows_total
-    first_row: dict[bytes, int] = {}  # ID hash → the row that listed it
+    first_row: dict[bytes, int] = {}  # ID hash → where it was listed: its sheet << SHEET_SHIFT | its row
     done = rejected = 0
     for block, checked in checked_blocks(table, checker):
-        row_before = table.header_row + done  # the number of the row before the block's first (index 1)
-        rows, repeats = [], []
+        sheet, row_before = table.position(block, done)  # row_before: the number of the row before index 1
+        rows, repeats, here = [], [], sheet << SHEET_SHIFT
         for index, id_hash, row in zip(checked.indexes, checked.hashes, checked.staged):
-            row_no = row_before + index
-            first = first_row.setdefault(id_hash, row_no)
-            if first == row_no:
+            listed = here | (row_before + index)
+            first = first_row.setdefault(id_hash, listed)
+            if first == listed:
                 rows.append(row)
             else:
                 repeats.append((index, first))
-        refusals = [(import_id, row_before + index, reason, {"cells": cells, "params": params})
+        refusals = [(import_id, sheet, row_before + index, reason, {"cells": cells, "params": params})
                     for index, reason, params, cells in checked.rejected]
         if repeats:
-            refusals += [(import_id, row_before + index, DUPLICATE_ID, {"cells": cells, "params": {"row": first}})
-                         for (index, first), cells in zip(repeats, checker.cells(block, [i for i, _ in repeats]))]
+            for (index, first), cells in zip(repeats, checker.cells(block, [i for i, _ in repeats])):
+                reason, params = _repeat(table.sheets, sheet, first)
+                refusals.append((import_id, sheet, row_before + index, reason, {"cells": cells, "params": params}))
         connection = session.connection()
         if postgresql and rows:
             with _copy(connection, STAGE, STAGED) as copy:
                 copy.write("".join(rows))
         else:
             _bulk_insert(connection, STAGE, STAGED, rows)
-        _bulk_insert(connection, REJECTIONS, ("import_id", "row_no", "reason", "values"), refusals)
+        _bulk_insert(connection, REJECTIONS, ("import_id", "sheet_no", "row_no", "reason", "values"), refusals)
         done += checked.rows
         rejected += len(refusals)
         total = max(total, done)
@@ -260,6 +265,15 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
         session.commit()
     batch.rows_total = done  # the estimate counted line breaks
     return len(first_row)
+
+
+def _repeat(sheets: list[str] | None, sheet: int, first: int) -> tuple[str, dict]:
+    """A repeated ID number's reason and its params: the row that listed it first, and its sheet if
+    that is another."""
+    first_sheet, row = first >> SHEET_SHIFT, first & ROW_MASK
+    if first_sheet == sheet:
+        return DUPLICATE_ID, {"row": row}
+    return DUPLICATE_ID_ON_SHEET, {"row": row, "sheet": sheets[first_sheet]}
 
 
 def _bulk_insert(connection: Connection, table: Table, columns: Sequence[str], rows: Sequence[tuple]) -> None:
@@ -369,10 +383,13 @@ def change_counts(batch: RegistryImport) -> dict[ChangeKind, int]:
         RegistryChange.import_id == batch.id).group_by(RegistryChange.kind)).all())
 
 
+REJECTION_ORDER = (RegistryRejection.sheet_no, RegistryRejection.row_no, RegistryRejection.id)
+
+
 def rejections_page(batch: RegistryImport, page: int, per_page: int) -> list[RegistryRejection]:
     return list(db.session.scalars(
         select(RegistryRejection).options(undefer(RegistryRejection.values))
-        .where(RegistryRejection.import_id == batch.id).order_by(RegistryRejection.row_no, RegistryRejection.id)
+        .where(RegistryRejection.import_id == batch.id).order_by(*REJECTION_ORDER)
         .offset((page - 1) * per_page).limit(per_page)))
 
 
@@ -380,23 +397,31 @@ def reason_text(rejection: RegistryRejection) -> str:
     return _(rejection.reason, **rejection.values["params"])
 
 
+def several_sheets(batch: RegistryImport) -> bool:
+    """Whether the batch read lists on more than one sheet, so that a row number needs its sheet."""
+    return len(batch.sheets or ()) > 1
+
+
 def rejections_workbook(batch: RegistryImport) -> io.BytesIO:
-    """The batch's refused rows as an XLSX file: 行号, 原因, then the row's own columns."""
+    """The batch's refused rows as an XLSX file: 工作表 (when it read several), 行号, 原因, then the
+    row's own columns."""
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(_("被拒绝的行"))
     rows = db.session.execute(
-        select(RegistryRejection.row_no, RegistryRejection.reason, RegistryRejection.values)
-        .where(RegistryRejection.import_id == batch.id).order_by(RegistryRejection.row_no, RegistryRejection.id)
+        select(RegistryRejection.sheet_no, RegistryRejection.row_no, RegistryRejection.reason, RegistryRejection.values)
+        .where(RegistryRejection.import_id == batch.id).order_by(*REJECTION_ORDER)
         .execution_options(yield_per=1_000))
+    where = [_("工作表"), _("行号")] if several_sheets(batch) else [_("行号")]
     headers = None
-    for row_no, reason, values in rows:
+    for sheet_no, row_no, reason, values in rows:
         if headers is None:
             headers = list(values["cells"])  # every row of one file has the same columns
-            sheet.append([_("行号"), _("原因"), *headers])
+            sheet.append([*where, _("原因"), *headers])
         texts = [_(reason, **values["params"]), *(values["cells"].get(h, "") for h in headers)]
-        sheet.append([row_no, *(_as_text(sheet, text) for text in texts)])
+        place = [_as_text(sheet, batch.sheets[sheet_no]), row_no] if len(where) > 1 else [row_no]
+        sheet.append([*place, *(_as_text(sheet, text) for text in texts)])
     if headers is None:
-        sheet.append([_("行号"), _("原因")])
+        sheet.append([*where, _("原因")])
     out = io.BytesIO()
     workbook.save(out)
     out.seek(0)

@@ -33,6 +33,7 @@ from portal.registry.services import (
     rejections_workbook,
     reveal_id,
     run_import,
+    several_sheets,
     template_workbook,
 )
 
@@ -137,7 +138,7 @@ def import_detail(import_id: int):
     page = min(max(1, request.args.get("page", 1, type=int)), pages)
     rejections = rejections_page(batch, page, REJECTIONS_PER_PAGE)
     return render_template("registry/import.html", batch=batch, page=page, pages=pages,
-                           rejections=[(r, reason_text(r)) for r in rejections],
+                           rejections=[(r, reason_text(r)) for r in rejections], several_sheets=several_sheets(batch),
                            changes=change_counts(batch) if batch.status == ImportStatus.done else {},
                            running=batch.status in (ImportStatus.queued, ImportStatus.running), **LABELS)
 
