@@ -9,6 +9,7 @@ import secrets
 from datetime import date, timedelta
 
 import pytest
+from openpyxl import Workbook
 from playwright.sync_api import expect
 from stdnum.cn import ric
 from test_accessibility import assert_accessible
@@ -90,4 +91,47 @@ def test_admin_imports_an_update_and_the_family_is_recognised(page, open_page, l
     looks_right(phone)
     phone.get_by_role("link", name="我的家庭").click()
     expect(phone.locator("main")).to_contain_text("建档立卡已核验")
+    looks_right(phone)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def per_township_workbook(towns: dict[str, list[list[str]]]) -> bytes:
+    """A workbook with one sheet per township, each with the list's header, then its rows."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    for town, rows in towns.items():
+        sheet = workbook.create_sheet(town)
+        sheet.append(HEADER)
+        for row in rows:
+            sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def test_admin_imports_a_list_sent_as_one_sheet_per_township_on_a_phone(open_page, log_in, demo_account):
+    """The result names the sheets read, and each refused row its sheet, at 360 px."""
+    first, second = fresh_id_number(), fresh_id_number()
+    town = ["469030", "琼中黎族苗族自治县"]
+    data = per_township_workbook({
+        "湾岭镇": [["王一", first, "4690300020001", "户主", *town, "湾岭镇", "岭头村", "2016", "已脱贫", "否"]],
+        "黎母山镇": [["王二", second, "4690300020002", "户主", *town, "黎母山镇", "榕木村", "2016", "已脱贫", "否"],
+                    ["王三", first, "4690300020003", "户主", *town, "黎母山镇", "榕木村", "2016", "已脱贫", "否"]],
+    })
+
+    phone = open_page(phone=True)
+    log_in(demo_account("admin"), on=phone)
+    phone.goto("/admin/registry")
+    workbook = {"name": "琼中县名单.xlsx", "mimeType": XLSX, "buffer": data}
+    phone.get_by_label("名单文件").set_input_files(files=[workbook])
+    phone.get_by_label("这是完整名单").uncheck()
+    phone.get_by_role("button", name="导入").click()
+
+    expect(phone.locator("main")).to_contain_text("已完成")
+    expect(phone.locator("main dl.facts").first).to_contain_text("读取的工作表湾岭镇、黎母山镇")
+    rejected = phone.get_by_role("table").get_by_role("row").last
+    expect(rejected).to_contain_text("黎母山镇")
+    expect(rejected).to_contain_text("身份证号与“湾岭镇”工作表第 2 行重复")
     looks_right(phone)
