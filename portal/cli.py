@@ -92,7 +92,7 @@ def import_registry(file: Path, partial: bool) -> None:
 
     Messages are printed as their msgids, which are the Simplified Chinese text.
     """
-    from portal.registry.services import create_import, rejections_page, run_import
+    from portal.registry.services import create_import, rejections_page, run_import, several_sheets
 
     with file.open("rb") as source:
         batch = create_import(None, file.name, source, full=not partial, keep_file=False)
@@ -100,10 +100,13 @@ def import_registry(file: Path, partial: bool) -> None:
         batch = run_import(batch.id, source)
     db.session.commit()
     if not batch.error:
+        if batch.sheets:
+            click.echo(f"read from sheet{'s' if several_sheets(batch) else ''} {', '.join(batch.sheets)}")
         click.echo(f"import {batch.id}: {batch.added} added, {batch.updated} updated, {batch.unchanged} unchanged, "
                    f"{batch.left} left, {batch.rejected} rejected")
     for rejection in rejections_page(batch, 1, 10):
-        click.echo(f"  row {rejection.row_no}: {rejection.reason % rejection.values['params']}")
+        where = f"sheet {batch.sheets[rejection.sheet_no]} row" if several_sheets(batch) else "row"
+        click.echo(f"  {where} {rejection.row_no}: {rejection.reason % rejection.values['params']}")
     if batch.rejected > 10:
         click.echo(f"  … and {batch.rejected - 10} more rows: see /admin/registry/imports/{batch.id}")
     if batch.error:

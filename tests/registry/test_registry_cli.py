@@ -1,4 +1,5 @@
 """`flask portal registry import FILE`: the same import from the command line, with its counts printed."""
+from openpyxl import Workbook
 from sqlalchemy import func, select
 
 from portal.registry.models import ImportStatus, RegistryImport, RegistryPerson
@@ -20,6 +21,26 @@ def test_import_prints_the_counts_and_the_first_reasons(app, db, tmp_path, regis
     assert "row 4: 身份证号应为18位。" in result.output and "row 5: 姓名为空。" in result.output
     batch = db.session.scalar(select(RegistryImport))
     assert (batch.status, batch.filename, batch.created_by_id) == (ImportStatus.done, "名单.csv", None)
+
+
+def test_a_list_on_several_sheets_prints_each_refused_row_with_its_sheet(app, db, tmp_path, id_number):
+    workbook = Workbook()
+    workbook.active.title = "云龙镇"
+    workbook.active.append(["姓名", "身份证号", "户编号"])
+    workbook.active.append(["黎小海", id_number(), "H1"])
+    hongqi = workbook.create_sheet("红旗镇")
+    hongqi.append(["姓名", "身份证号", "户编号"])
+    hongqi.append(["王小明", id_number(), "H2"])
+    hongqi.append(["符阿妹", "123", "H3"])
+    path = tmp_path / "名单.xlsx"
+    workbook.save(path)
+
+    result = run(app, str(path))
+
+    assert result.exit_code == 0, result.output
+    assert "read from sheets 云龙镇, 红旗镇" in result.output
+    assert "2 added, 0 updated, 0 unchanged, 0 left, 1 rejected" in result.output
+    assert "sheet 红旗镇 row 3: 身份证号应为18位。" in result.output
 
 
 def test_partial_import_keeps_the_absent(app, db, tmp_path, registry_csv, row, id_number):
