@@ -411,14 +411,15 @@ def rejections_workbook(batch: RegistryImport) -> io.BytesIO:
         select(RegistryRejection.sheet_no, RegistryRejection.row_no, RegistryRejection.reason, RegistryRejection.values)
         .where(RegistryRejection.import_id == batch.id).order_by(*REJECTION_ORDER)
         .execution_options(yield_per=1_000))
-    where = [_("工作表"), _("行号")] if several_sheets(batch) else [_("行号")]
+    several = several_sheets(batch)
+    where = [_("工作表"), _("行号")] if several else [_("行号")]
     headers = None
     for sheet_no, row_no, reason, values in rows:
         if headers is None:
             headers = list(values["cells"])  # every row of one file has the same columns
             sheet.append([*where, _("原因"), *headers])
         texts = [_(reason, **values["params"]), *(values["cells"].get(h, "") for h in headers)]
-        place = [_as_text(sheet, batch.sheets[sheet_no]), row_no] if len(where) > 1 else [row_no]
+        place = [_as_text(sheet, batch.sheets[sheet_no]), row_no] if several else [row_no]
         sheet.append([*place, *(_as_text(sheet, text) for text in texts)])
     if headers is None:
         sheet.append([*where, _("原因")])
