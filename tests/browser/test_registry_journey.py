@@ -112,7 +112,8 @@ def per_township_workbook(towns: dict[str, list[list[str]]]) -> bytes:
 
 
 def test_admin_imports_a_list_sent_as_one_sheet_per_township_on_a_phone(open_page, log_in, demo_account):
-    """The result names the sheets read, and each refused row its sheet, at 360 px."""
+    """The result names the sheets read, and each refused row its sheet, at 360 px, in Chinese and
+    in English."""
     first, second = fresh_id_number(), fresh_id_number()
     town = ["469030", "琼中黎族苗族自治县"]
     data = per_township_workbook({
@@ -134,4 +135,9 @@ def test_admin_imports_a_list_sent_as_one_sheet_per_township_on_a_phone(open_pag
     rejected = phone.get_by_role("table").get_by_role("row").last
     expect(rejected).to_contain_text("黎母山镇")
     expect(rejected).to_contain_text("身份证号与“湾岭镇”工作表第 2 行重复")
+    looks_right(phone)
+
+    phone.get_by_role("link", name="English").click()  # longer labels, as in "Students on the portal whose …"
+    expect(phone.locator("main dl.facts").first).to_contain_text("Sheets read湾岭镇, 黎母山镇")
+    expect(rejected).to_contain_text("the same as in row 2 of sheet “湾岭镇”")
     looks_right(phone)
