@@ -132,6 +132,7 @@ def test_admin_imports_a_list_sent_as_one_sheet_per_township_on_a_phone(open_pag
 
     expect(phone.locator("main")).to_contain_text("已完成")
     expect(phone.locator("main dl.facts").first).to_contain_text("读取的工作表湾岭镇、黎母山镇")
+    expect(phone.locator("main")).to_contain_text("请在原文件中按工作表和行号找到并改正")
     rejected = phone.get_by_role("table").get_by_role("row").last
     expect(rejected).to_contain_text("黎母山镇")
     expect(rejected).to_contain_text("身份证号与“湾岭镇”工作表第 2 行重复")
