@@ -103,7 +103,8 @@ def import_registry(file: Path, partial: bool) -> None:
         if batch.sheets:
             click.echo(f"read from sheet{'s' if several_sheets(batch) else ''} {', '.join(batch.sheets)}")
         click.echo(f"import {batch.id}: {batch.added} added, {batch.updated} updated, {batch.unchanged} unchanged, "
-                   f"{batch.left} left, {batch.rejected} rejected")
+                   f"{batch.left} left, {batch.rejected} rejected"
+                   + (f", {batch.repeated} repeated" if batch.repeated else ""))
     for rejection in rejections_page(batch, 1, 10):
         where = f"sheet {batch.sheets[rejection.sheet_no]} row" if several_sheets(batch) else "row"
         click.echo(f"  {where} {rejection.row_no}: {rejection.reason % rejection.values['params']}")

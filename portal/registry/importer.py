@@ -561,11 +561,13 @@ def check_header(source: BinaryIO, workbook_limit: int | None, workbook_memory: 
 class Checked:
     """One block's rows, numbered from 1 within the block: what to stage, and what was refused.
 
-    `indexes`, `hashes` and `staged` run in step: each accepted row's index, ID hash and staged row.
+    `indexes`, `hashes`, `digests` and `staged` run in step: each accepted row's index, ID hash,
+    digest of its listed fields (its row_hash) and staged row.
     """
     rows: int
     indexes: list[int]
     hashes: list[bytes]
+    digests: list[bytes]
     staged: list  # as STAGED: tuples, or lines of PostgreSQL's COPY text format (see RowChecker)
     rejected: list[tuple[int, str, dict, dict]]  # (index, reason msgid, its params, the row's cells)
 
@@ -624,28 +626,27 @@ class RowChecker:
         except csv.Error:
             raise FileProblem(BAD_CSV) from None
         hashes = list(map(self.vault.hash, numbers))
+        joined = ["\x1f".join(texts) for texts in good]
+        digests = [blake2b(text.encode(), digest_size=16).digest() for text in joined]
         stage = self._copy_line if self.copy_text else self._values
-        staged = list(map(stage, hashes, self.vault.encrypt_all(numbers), good))
-        return Checked(index, indexes, hashes, staged, rejected)
+        staged = list(map(stage, hashes, self.vault.encrypt_all(numbers), good, joined, digests))
+        return Checked(index, indexes, hashes, digests, staged, rejected)
 
     @staticmethod
-    def _values(id_hash: bytes, id_cipher: bytes, texts: list[str]) -> tuple:
+    def _values(id_hash: bytes, id_cipher: bytes, texts: list[str], _joined: str, row_hash: bytes) -> tuple:
         name, household, relation, region, county, township, village, year, status, dibao, phone = texts
         return (id_hash, id_cipher, name, household, relation, region, county, township, village,
-                int(year) if year else None, STATUS_BY_LABEL.get(status), DIBAO.get(dibao), phone,
-                blake2b("\x1f".join(texts).encode(), digest_size=16).digest())
+                int(year) if year else None, STATUS_BY_LABEL.get(status), DIBAO.get(dibao), phone, row_hash)
 
     @staticmethod
-    def _copy_line(id_hash: bytes, id_cipher: bytes, texts: list[str]) -> str:
-        joined = "\x1f".join(texts)
-        row_hash = blake2b(joined.encode(), digest_size=16).hexdigest()
+    def _copy_line(id_hash: bytes, id_cipher: bytes, texts: list[str], joined: str, row_hash: bytes) -> str:
         if _COPY_SPECIAL.search(joined):
             texts = [text.translate(_COPY_ESCAPES) for text in texts]
         name, household, relation, region, county, township, village, year, status, dibao, phone = texts
         return (f"\\\\x{id_hash.hex()}\t\\\\x{id_cipher.hex()}\t{name}\t{household}\t{relation}\t{region}\t"
                 f"{county}\t{township}\t{village}\t{year or _COPY_NULL}\t"
                 f"{STATUS_BY_LABEL.get(status) or _COPY_NULL}\t{_COPY_BOOL[DIBAO.get(dibao)]}\t{phone}\t"
-                f"\\\\x{row_hash}\n")
+                f"\\\\x{row_hash.hex()}\n")
 
     def _field_problem(self, texts: list[str]) -> tuple[str | None, dict]:
         """What is wrong with a row's listed fields (in LISTED order), if anything."""

@@ -75,8 +75,11 @@ NO_ROWS = N_("文件中只有列名，没有数据行。")
 # Refusing the whole file keeps a wrong file (say, with shifted columns) from marking everyone as left.
 NO_VALID_ROWS = N_("没有一行数据通过检查。请按下面列出的原因修改后重新导入。")
 INTERNAL_ERROR = N_("导入时系统出错。请稍后重试；如果再次出错，请联系技术支持。")
-SHEET_SHIFT = 32  # where a row is listed, as one int: its sheet's index above its row number
+# A row's listing, as one int: its digest (row_hash) above its place, and its sheet's index above its row number.
+SHEET_SHIFT = 32
 ROW_MASK = (1 << SHEET_SHIFT) - 1
+DIGEST_SHIFT = 64
+PLACE_MASK = (1 << DIGEST_SHIFT) - 1
 MERGE_LOCK = 0x5245_4749  # PostgreSQL advisory lock key: one merge into the registry at a time
 
 PEOPLE = RegistryPerson.__table__
@@ -207,7 +210,7 @@ def run_import(import_id: int, source: BinaryIO) -> RegistryImport:
     record(None, "registry_import.finish", batch, after={
         "status": str(batch.status), "error": batch.error,
         **{count: getattr(batch, count)
-           for count in ("added", "updated", "unchanged", "left", "rejected", "students_changed")}})
+           for count in ("added", "updated", "unchanged", "left", "rejected", "repeated", "students_changed")}})
     return batch
 
 
@@ -221,30 +224,35 @@ def _fail(session: Session, import_id: int, message: str) -> None:
     session.rollback()
     session.execute(delete(RegistryRejection).where(RegistryRejection.import_id == import_id))
     batch = session.get(RegistryImport, import_id)
-    batch.status, batch.error, batch.rejected, batch.finished_at = ImportStatus.failed, message, 0, utcnow()
+    batch.status, batch.error, batch.finished_at = ImportStatus.failed, message, utcnow()
+    batch.rejected = batch.repeated = 0
     session.commit()
 
 
 def _stage(session: Session, batch: RegistryImport, table) -> int:
     """Check every row into the staging table or the rejections, committing progress per block.
 
-    Returns how many rows were staged. Of two rows with one ID number, the first is kept.
+    Returns how many rows were staged. Of two rows with one ID number, the first is kept: the
+    second is counted as repeated when it lists the person exactly as the first did (as a summary
+    sheet and a township's sheet both do), and refused when it differs.
     """
     postgresql = session.connection().dialect.name == "postgresql"
     checker = RowChecker(table, today(), idnumbers.vault(), copy_text=postgresql)
     import_id, total = batch.id, batch.rows_total
-    first_row: dict[bytes, int] = {}  # ID hash → where it was listed: its sheet << SHEET_SHIFT | its row
-    done = rejected = 0
+    first_row: dict[bytes, int] = {}  # ID hash → the row that listed it first (see DIGEST_SHIFT)
+    done = rejected = repeated = 0
     for block, checked in checked_blocks(table, checker):
         sheet, row_before = table.position(block, done)  # row_before: the number of the row before index 1
         rows, repeats, here = [], [], sheet << SHEET_SHIFT
-        for index, id_hash, row in zip(checked.indexes, checked.hashes, checked.staged):
-            listed = here | (row_before + index)
-            first = first_row.setdefault(id_hash, listed)
-            if first == listed:
+        for index, id_hash, digest, row in zip(checked.indexes, checked.hashes, checked.digests, checked.staged):
+            listing = int.from_bytes(digest) << DIGEST_SHIFT | here | (row_before + index)
+            first = first_row.setdefault(id_hash, listing)
+            if first == listing:
                 rows.append(row)
+            elif first >> DIGEST_SHIFT == listing >> DIGEST_SHIFT:
+                repeated += 1
             else:
-                repeats.append((index, first))
+                repeats.append((index, first & PLACE_MASK))
         refusals = [(import_id, sheet, row_before + index, reason, {"cells": cells, "params": params})
                     for index, reason, params, cells in checked.rejected]
         if repeats:
@@ -261,7 +269,7 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
         done += checked.rows
         rejected += len(refusals)
         total = max(total, done)
-        batch.rows_done, batch.rows_total, batch.rejected = done, total, rejected
+        batch.rows_done, batch.rows_total, batch.rejected, batch.repeated = done, total, rejected, repeated
         session.commit()
     batch.rows_total = done  # the estimate counted line breaks
     return len(first_row)

@@ -54,7 +54,8 @@ def test_admin_imports_an_update_and_the_family_is_recognised(page, open_page, l
     listed = ["4690300010099", "469030", "琼中黎族苗族自治县", "湾岭镇", "岭头村", "2016", "已脱贫", "否"]
     data = gbk_csv([[child, number, listed[0], "之子", *listed[1:]],
                     ["王某", wrong_check_digit, listed[0], "户主", *listed[1:]],
-                    [child, number, listed[0], "之子", *listed[1:]]])
+                    [child, number, listed[0], "之子", *listed[1:]],  # listed again exactly: counted once
+                    [child, number, listed[0], "孙子", *listed[1:]]])  # listed again differently: refused
 
     log_in(demo_account("admin"))
     page.get_by_role("link", name="建档立卡名单").click()
@@ -69,6 +70,7 @@ def test_admin_imports_an_update_and_the_family_is_recognised(page, open_page, l
     facts = page.locator("main dl.facts").last  # after the batch's own facts: what it did
     expect(facts).to_contain_text("新增1")
     expect(facts).to_contain_text("被拒绝的行2")
+    expect(facts).to_contain_text("重复列出的行1（与前面某行完全相同，只计一次）")
     expect(facts).to_contain_text("门户中核验状态随之改变的学生1")
     rejections = page.get_by_role("table")
     expect(rejections).to_contain_text("身份证号校验位不对")

@@ -12,12 +12,13 @@ def run(app, *args: str):
 def test_import_prints_the_counts_and_the_first_reasons(app, db, tmp_path, registry_csv, row, id_number):
     a, b = id_number(), id_number()
     path = tmp_path / "名单.csv"
-    path.write_bytes(registry_csv([row(a, "甲"), row(b, "乙"), row("123", "坏"), row(id_number(), "")], encoding="gbk"))
+    path.write_bytes(registry_csv([row(a, "甲"), row(b, "乙"), row("123", "坏"), row(id_number(), ""), row(a, "甲")],
+                                  encoding="gbk"))
 
     result = run(app, str(path))
 
     assert result.exit_code == 0, result.output
-    assert "2 added, 0 updated, 0 unchanged, 0 left, 2 rejected" in result.output
+    assert "2 added, 0 updated, 0 unchanged, 0 left, 2 rejected, 1 repeated" in result.output
     assert "row 4: 身份证号应为18位。" in result.output and "row 5: 姓名为空。" in result.output
     batch = db.session.scalar(select(RegistryImport))
     assert (batch.status, batch.filename, batch.created_by_id) == (ImportStatus.done, "名单.csv", None)

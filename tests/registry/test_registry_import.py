@@ -191,6 +191,41 @@ def test_a_list_per_township_on_several_sheets_is_imported_as_one(db, import_fil
                                          ("红旗镇", 4, "身份证号与“云龙镇”工作表第 2 行重复。")]
 
 
+def test_a_summary_sheet_and_the_townships_sheets_list_each_person_once(db, import_file, id_number, as_admin, text):
+    """A workbook with a summary of everyone and then each township's own sheet, as offices keep
+    them: each person is listed twice, exactly alike, and is counted once; nobody is refused. A row
+    that lists someone differently from their first listing is still refused, naming that row."""
+    people_listed = [("黎小海", id_number(), "H1", "云龙镇"), ("符阿妹", id_number(), "H1", "云龙镇"),
+                     ("王小明", id_number(), "H2", "红旗镇")]
+    header = ["姓名", "身份证号", "户编号", "乡镇"]
+    workbook = Workbook()
+    workbook.active.title = "汇总"
+    workbook.active.append(header)
+    for person in people_listed:
+        workbook.active.append(list(person))
+    for township in ("云龙镇", "红旗镇"):
+        sheet = workbook.create_sheet(township)
+        sheet.append(header)
+        for person in people_listed:
+            if person[3] == township:
+                sheet.append(list(person))
+    workbook["红旗镇"].append(["王小明", people_listed[2][1], "H9", "红旗镇"])  # row 3: another household
+    out = io.BytesIO()
+    workbook.save(out)
+
+    batch = import_file(out.getvalue(), "名单.xlsx")
+
+    assert (batch.status, batch.added, batch.repeated, batch.rejected) == (ImportStatus.done, 3, 3, 1)
+    assert {name: person.household_no for name, person in people(db).items()} == {
+        "黎小海": "H1", "符阿妹": "H1", "王小明": "H2"}
+    refused = db.session.execute(select(RegistryRejection.sheet_no, RegistryRejection.row_no, RegistryRejection.values)
+                                 .where(RegistryRejection.import_id == batch.id)).all()
+    assert [(sheet, row_no, values["params"]) for sheet, row_no, values in refused] == [
+        (2, 3, {"row": 4, "sheet": "汇总"})]
+    page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
+    assert "被拒绝的行 1 重复列出的行 3（与前面某行完全相同，只计一次）" in page
+
+
 def test_xlsx_rows_are_numbered_as_excel_shows_them(db, import_file, id_number):
     """A sheet starting in column B, with a blank row and a date typed into 户编号: the refused row
     is reported under the row number Excel shows, and the blank row is skipped."""
@@ -627,14 +662,15 @@ def test_blocks_checked_in_worker_processes_give_the_same_result(db, import_file
     monkeypatch.setattr(importer, "BLOCK_BYTES", 300)
     monkeypatch.setattr(importer, "XLSX_BLOCK_ROWS", 3)
     numbers = [id_number() for _ in range(12)]
-    rows = [row(n, f"人{i}") for i, n in enumerate(numbers)] + [row(numbers[0], "重复"), row("bad", "坏")]
+    rows = [row(n, f"人{i}") for i, n in enumerate(numbers)] + [row(numbers[0], "重复"), row("bad", "坏"),
+                                                                   row(numbers[1], "人1")]
 
     if kind == "xlsx":
         batch = import_file(registry_xlsx([list(r.values()) for r in rows]), "名单.xlsx")
     else:
         batch = import_file(registry_csv(rows, encoding=kind))
 
-    assert (batch.added, batch.rejected, batch.rows_done) == (12, 2, 14)
+    assert (batch.added, batch.rejected, batch.repeated, batch.rows_done) == (12, 2, 1, 15)
     assert [(r, reason) for r, reason, _ in rejections(db, batch)] == [
         (14, importer.DUPLICATE_ID), (15, "身份证号应为18位。")]
     assert rejections(db, batch)[0][2]["params"] == {"row": 2}
