@@ -50,6 +50,7 @@ COLUMNS = {
 LISTED = ("name", "household_no", "relation", "region_code", "county", "township", "village",
           "year_identified", "poverty_status", "dibao", "phone")
 YEAR_AT = LISTED.index("year_identified")
+REGION_AT = LISTED.index("region_code")
 HEADERS = {"name": "姓名", "household_no": "户编号", "relation": "与户主关系", "county": "县",
            "township": "乡镇", "village": "村", "phone": "联系电话"}  # the free-text fields, for messages
 MAX_LENGTH = {field: RegistryPerson.__table__.c[field].type.length for field in HEADERS}
@@ -82,7 +83,7 @@ ID_AS_NUMBER = N_("身份证号被 Excel 存成了数字，后几位已丢失。
 NO_NAME = N_("姓名为空。")
 NO_HOUSEHOLD = N_("户编号为空。")
 TOO_LONG = N_("“%(column)s”超过 %(max)s 个字。")
-BAD_REGION_CODE = N_("行政区划代码应为6位数字。")
+BAD_REGION_CODE = N_("行政区划代码应为6位数字（或12位统计用区划代码）。")
 BAD_YEAR = N_("识别年度应为四位数的年份，且不晚于今年。")
 BAD_STATUS = N_("脱贫状态应为“未脱贫”“已脱贫”“返贫”或“监测对象”。")
 BAD_DIBAO = N_("是否低保应填“是”或“否”。")
@@ -610,6 +611,10 @@ class RowChecker:
                 texts = list(map(str.strip, texts))
                 if texts[YEAR_AT].endswith("年"):  # 2016年, as people write it
                     texts[YEAR_AT] = texts[YEAR_AT][:-1]
+                region = texts[REGION_AT]
+                # A 12-digit statistical code (9 digits when cut at the township): its county's 6 digits.
+                if len(region) in (9, 12) and region.isdigit() and region.isascii():
+                    texts[REGION_AT] = region[:6]
                 number = normalize(raw_id)
                 reason, params = problem(number, today), {}
                 if reason is None:

@@ -391,6 +391,27 @@ def test_bad_rows_are_listed_by_row_number_and_the_rest_imported(db, import_file
     assert good not in page and wrong_digit not in page
 
 
+@pytest.mark.parametrize("saved_as", ["名单.csv", "名单.xlsx"])
+def test_statistical_region_codes_are_read_as_their_county(db, import_file, registry_csv, registry_xlsx, row,
+                                                           id_number, saved_as):
+    """Lists exported from the monitoring system carry the 12-digit statistical code of the village
+    (or 9 digits, of the township): the county's 6 digits are kept. Other lengths are refused."""
+    codes = {"村级": "469030100201", "乡级": "469030100", "位数错": "4690301002011", "字母": "469030ABC"}
+    rows = [row(id_number(), name, 行政区划代码=code) for name, code in codes.items()]
+    if saved_as.endswith(".xlsx"):  # typed into Excel, the 12 digits become a number
+        rows[0]["行政区划代码"] = 469030100201
+        data = registry_xlsx([list(r.values()) for r in rows])
+    else:
+        data = registry_csv(rows)
+
+    batch = import_file(data, saved_as)
+
+    assert (batch.added, batch.rejected) == (2, 2)
+    assert {name: person.region_code for name, person in people(db).items()} == {"村级": "469030", "乡级": "469030"}
+    assert [(row_no, reason) for row_no, reason, _ in rejections(db, batch)] == [
+        (4, importer.BAD_REGION_CODE), (5, importer.BAD_REGION_CODE)]
+
+
 def test_a_year_written_with_its_character_is_read(db, import_file, registry_csv, row, id_number):
     number = id_number()
 
