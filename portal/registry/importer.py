@@ -87,8 +87,8 @@ BAD_REGION_CODE = N_("行政区划代码应为6位数字（或12位统计用区�
 BAD_YEAR = N_("识别年度应为四位数的年份，且不晚于今年。")
 BAD_STATUS = N_("脱贫状态应为“未脱贫”“已脱贫”“返贫”或“监测对象”。")
 BAD_DIBAO = N_("是否低保应填“是”或“否”。")
-DUPLICATE_ID = N_("身份证号与第 %(row)s 行重复。")
-DUPLICATE_ID_ON_SHEET = N_("身份证号与“%(sheet)s”工作表第 %(row)s 行重复。")
+DUPLICATE_ID = N_("身份证号与第 %(row)s 行相同，其他信息却不一样；导入的是那一行。")
+DUPLICATE_ID_ON_SHEET = N_("身份证号与“%(sheet)s”工作表第 %(row)s 行相同，其他信息却不一样；导入的是那一行。")
 
 
 class FileProblem(ValueError):

@@ -74,7 +74,7 @@ def test_admin_imports_an_update_and_the_family_is_recognised(page, open_page, l
     expect(facts).to_contain_text("门户中核验状态随之改变的学生1")
     rejections = page.get_by_role("table")
     expect(rejections).to_contain_text("身份证号校验位不对")
-    expect(rejections).to_contain_text("身份证号与第 2 行重复")
+    expect(rejections).to_contain_text("身份证号与第 2 行相同")
     assert number not in page.content()
     assert_accessible(page)
 
@@ -137,10 +137,10 @@ def test_admin_imports_a_list_sent_as_one_sheet_per_township_on_a_phone(open_pag
     expect(phone.locator("main")).to_contain_text("请在原文件中按工作表和行号找到并改正")
     rejected = phone.get_by_role("table").get_by_role("row").last
     expect(rejected).to_contain_text("黎母山镇")
-    expect(rejected).to_contain_text("身份证号与“湾岭镇”工作表第 2 行重复")
+    expect(rejected).to_contain_text("身份证号与“湾岭镇”工作表第 2 行相同")
     looks_right(phone)
 
     phone.get_by_role("link", name="English").click()  # longer labels, as in "Students on the portal whose …"
     expect(phone.locator("main dl.facts").first).to_contain_text("Sheets read湾岭镇, 黎母山镇")
-    expect(rejected).to_contain_text("the same as in row 2 of sheet “湾岭镇”")
+    expect(rejected).to_contain_text("Same ID card number as row 2 of sheet “湾岭镇”")
     looks_right(phone)

@@ -178,17 +178,18 @@ def test_a_list_per_township_on_several_sheets_is_imported_as_one(db, import_fil
     refused = db.session.execute(select(RegistryRejection.sheet_no, RegistryRejection.row_no, RegistryRejection.reason)
                                  .where(RegistryRejection.import_id == batch.id)).all()
     assert sorted(refused) == [(0, 3, "身份证号校验位不对，请逐位核对。"),
-                               (1, 4, "身份证号与“%(sheet)s”工作表第 %(row)s 行重复。")]
+                               (1, 4, importer.DUPLICATE_ID_ON_SHEET)]
 
     page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
     assert "读取的工作表 云龙镇、红旗镇" in page
     assert "工作表 行号 原因 该行内容 云龙镇 3 身份证号校验位不对" in page
-    assert "红旗镇 4 身份证号与“云龙镇”工作表第 2 行重复。 姓名：黎小海；身份证号：4601" in page
+    assert "红旗镇 4 身份证号与“云龙镇”工作表第 2 行相同，其他信息却不一样；导入的是那一行。 姓名：黎小海" in page
     download = load_workbook(io.BytesIO(as_admin.get(f"/admin/registry/imports/{batch.id}/rejections.xlsx").data))
     rows = list(download.active.iter_rows(values_only=True))
     assert rows[0] == ("工作表", "行号", "原因", "姓名", "身份证号", "户编号", "村", "联系电话", "备注")
-    assert [r[:3] for r in rows[1:]] == [("云龙镇", 3, "身份证号校验位不对，请逐位核对。"),
-                                         ("红旗镇", 4, "身份证号与“云龙镇”工作表第 2 行重复。")]
+    assert [r[:3] for r in rows[1:]] == [
+        ("云龙镇", 3, "身份证号校验位不对，请逐位核对。"),
+        ("红旗镇", 4, "身份证号与“云龙镇”工作表第 2 行相同，其他信息却不一样；导入的是那一行。")]
 
 
 def test_a_summary_sheet_and_the_townships_sheets_list_each_person_once(db, import_file, id_number, as_admin, text):
@@ -385,7 +386,7 @@ def test_bad_rows_are_listed_by_row_number_and_the_rest_imported(db, import_file
 
     page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
     assert "3 身份证号校验位不对，请逐位核对。 姓名：校验位错" in page
-    assert "14 身份证号与第 2 行重复。" in page
+    assert "14 身份证号与第 2 行相同，其他信息却不一样；导入的是那一行。" in page
     assert "15 “姓名”超过 64 个字。" in page
     assert "12 脱贫状态应为“未脱贫”“已脱贫”“返贫”或“监测对象”。" in page
     assert good not in page and wrong_digit not in page
@@ -438,7 +439,8 @@ def test_rejected_rows_download_as_xlsx(db, import_file, registry_csv, row, id_n
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("行号", "原因", *HEADER_ROW)
     assert [(r[0], r[1], r[2]) for r in rows[1:]] == [
-        (3, "姓名为空。", None), (4, "身份证号与第 2 行重复。", "重复"), (5, "身份证号应为18位。", "公式")]
+        (3, "姓名为空。", None), (4, "身份证号与第 2 行相同，其他信息却不一样；导入的是那一行。", "重复"),
+        (5, "身份证号应为18位。", "公式")]
     assert rows[2][3] == mask(good) and good not in str(rows)
     assert rows[3][9] == "云蛟村"
 
