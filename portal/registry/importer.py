@@ -244,8 +244,10 @@ class _Table:
     `estimate` (rows expected, for the progress bar), `blocks()` of rows as read, `parse(block)`,
     which turns a block into lists of cell texts, `rows_at(block, indexes)`, some of those lists,
     and `position(block, done)`: the block's sheet (its index in `sheets`) and the number of the
-    row before its first, as the spreadsheet shows it, when `done` rows came before it."""
+    row before its first, as the spreadsheet shows it, when `done` rows came before it; and
+    `shared`, the fields every sheet lists when some sheets lack some of the layout's (else None)."""
     sheets: list[str] | None = None
+    shared: frozenset[str] | None = None
 
     def close(self) -> None:
         pass
@@ -354,14 +356,14 @@ class SheetTable(_Table):
         self._reader.start()
         sender.close()
         try:
-            self.layout, self.sheets, self.estimate = self._receive()
+            self.layout, self.sheets, self.estimate, self.shared = self._receive()
         except BaseException:
             self.close()
             raise
 
     def _receive(self):
-        """The reader's next message: the layout, the sheets' names and the rows expected, a block
-        of rows, or None after the last."""
+        """The reader's next message: the layout, the sheets' names, the rows expected and the fields
+        every sheet lists (see _Table), a block of rows, or None after the last."""
         try:
             message = self._pipe.recv()
         except EOFError:
@@ -446,7 +448,8 @@ OUT_OF_MEMORY = 3  # the sheet reader's exit code when Python, not calamine, ran
 
 
 def _read_sheets(source: BinaryIO, pipe, memory: int) -> None:
-    """In the child process: the registry's layout, its sheets' names and the rows expected, then
+    """In the child process: the registry's layout, its sheets' names, the rows expected and the
+    fields every sheet lists when they differ (else None), then
     the rows as text in SheetBlocks, sheet after sheet, then None, sent over `pipe`; or the msgid of
     why the workbook cannot be read. Lists on several sheets are sent as rows of one merged layout."""
     gc.freeze()  # never finalise the copy of the parent's database connection (see _start_worker)
@@ -472,8 +475,10 @@ def _read_sheets(source: BinaryIO, pipe, memory: int) -> None:
             layout, pickers = headers[0][1], [None]
         else:
             layout, pickers = merged_layout([found_layout for _, found_layout in headers])
+        shared = frozenset.intersection(*(frozenset(found_layout.columns) for _, found_layout in headers))
         pipe.send((layout, [found.name for found in lists],
-                   sum(max(found.last_row + 1 - header_row, 0) for found, (header_row, _) in zip(lists, headers))))
+                   sum(max(found.last_row + 1 - header_row, 0) for found, (header_row, _) in zip(lists, headers)),
+                   None if shared == frozenset(layout.columns) else shared))
         for number, (found, (header_row, found_layout), picker) in enumerate(zip(lists, headers, pickers)):
             sheet, found.loaded = found.loaded or workbook.get_sheet_by_index(found.index), None
             rows, row_before = islice(sheet.iter_rows(), header_row, None), header_row
@@ -563,7 +568,8 @@ class Checked:
     """One block's rows, numbered from 1 within the block: what to stage, and what was refused.
 
     `indexes`, `hashes`, `digests` and `staged` run in step: each accepted row's index, ID hash,
-    digest of its listed fields (its row_hash) and staged row.
+    digest of its listed fields (its row_hash; of those every sheet lists, when sheets differ in
+    them) and staged row. Rows with one ID number and one digest list a person alike.
     """
     rows: int
     indexes: list[int]
@@ -592,6 +598,8 @@ class RowChecker:
                  copy_text: bool = False):
         self.layout, self.parse, self.rows_at = table.layout, table.parse, table.rows_at
         self.today, self.vault, self.copy_text = today, vault, copy_text
+        # A summary sheet may list a column its townships' sheets leave out: rows are compared without it.
+        self._compared = table.shared and itemgetter(*(i for i, field in enumerate(LISTED) if field in table.shared))
         columns = self.layout.columns
         self._pick = itemgetter(*(columns.get(field, len(self.layout.headers)) for field in ("id_number", *LISTED)))
 
@@ -635,6 +643,8 @@ class RowChecker:
         digests = [blake2b(text.encode(), digest_size=16).digest() for text in joined]
         stage = self._copy_line if self.copy_text else self._values
         staged = list(map(stage, hashes, self.vault.encrypt_all(numbers), good, joined, digests))
+        if self._compared:
+            digests = [blake2b("\x1f".join(self._compared(texts)).encode(), digest_size=16).digest() for texts in good]
         return Checked(index, indexes, hashes, digests, staged, rejected)
 
     @staticmethod

@@ -74,7 +74,7 @@ class RegistryImport(db.Model):
     unchanged: Mapped[int] = mapped_column(default=0)
     left: Mapped[int] = mapped_column(default=0)
     rejected: Mapped[int] = mapped_column(default=0)
-    # Rows listing someone exactly as an earlier row did (a summary sheet and a township's): counted once.
+    # Rows listing someone as an earlier row did (a summary sheet and a township's): counted once.
     repeated: Mapped[int] = mapped_column(default=0, server_default="0")
     # Students on the portal whose verification the import changed (recognised, or no longer).
     students_changed: Mapped[int] = mapped_column(default=0)

@@ -233,8 +233,8 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
     """Check every row into the staging table or the rejections, committing progress per block.
 
     Returns how many rows were staged. Of two rows with one ID number, the first is kept: the
-    second is counted as repeated when it lists the person exactly as the first did (as a summary
-    sheet and a township's sheet both do), and refused when it differs.
+    second is counted as repeated when it lists the person as the first did (as a summary sheet
+    and a township's sheet both do; see Checked.digests), and refused when it differs.
     """
     postgresql = session.connection().dialect.name == "postgresql"
     checker = RowChecker(table, today(), idnumbers.vault(), copy_text=postgresql)
