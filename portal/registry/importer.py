@@ -449,9 +449,9 @@ OUT_OF_MEMORY = 3  # the sheet reader's exit code when Python, not calamine, ran
 
 def _read_sheets(source: BinaryIO, pipe, memory: int) -> None:
     """In the child process: the registry's layout, its sheets' names, the rows expected and the
-    fields every sheet lists when they differ (else None), then
-    the rows as text in SheetBlocks, sheet after sheet, then None, sent over `pipe`; or the msgid of
-    why the workbook cannot be read. Lists on several sheets are sent as rows of one merged layout."""
+    fields every sheet lists when they differ (else None), then the rows as text in SheetBlocks,
+    sheet after sheet, then None, sent over `pipe`; or the msgid of why the workbook cannot be read.
+    Lists on several sheets are sent as rows of one merged layout."""
     gc.freeze()  # never finalise the copy of the parent's database connection (see _start_worker)
     faulthandler.disable()  # calamine aborting for want of memory is an answer here, not a crash to report
     with open("/proc/self/statm") as statm:
