@@ -245,9 +245,9 @@ class _Table:
     which turns a block into lists of cell texts, `rows_at(block, indexes)`, some of those lists,
     and `position(block, done)`: the block's sheet (its index in `sheets`) and the number of the
     row before its first, as the spreadsheet shows it, when `done` rows came before it; and
-    `shared`, the fields every sheet lists when some sheets lack some of the layout's (else None)."""
+    `sheet_fields`, the fields each sheet lists, when the sheets differ in them (else None)."""
     sheets: list[str] | None = None
-    shared: frozenset[str] | None = None
+    sheet_fields: list[frozenset[str]] | None = None
 
     def close(self) -> None:
         pass
@@ -356,14 +356,14 @@ class SheetTable(_Table):
         self._reader.start()
         sender.close()
         try:
-            self.layout, self.sheets, self.estimate, self.shared = self._receive()
+            self.layout, self.sheets, self.estimate, self.sheet_fields = self._receive()
         except BaseException:
             self.close()
             raise
 
     def _receive(self):
         """The reader's next message: the layout, the sheets' names, the rows expected and the fields
-        every sheet lists (see _Table), a block of rows, or None after the last."""
+        each sheet lists (see _Table), a block of rows, or None after the last."""
         try:
             message = self._pipe.recv()
         except EOFError:
@@ -449,7 +449,7 @@ OUT_OF_MEMORY = 3  # the sheet reader's exit code when Python, not calamine, ran
 
 def _read_sheets(source: BinaryIO, pipe, memory: int) -> None:
     """In the child process: the registry's layout, its sheets' names, the rows expected and the
-    fields every sheet lists when they differ (else None), then the rows as text in SheetBlocks,
+    fields each sheet lists when they differ (else None), then the rows as text in SheetBlocks,
     sheet after sheet, then None, sent over `pipe`; or the msgid of why the workbook cannot be read.
     Lists on several sheets are sent as rows of one merged layout."""
     gc.freeze()  # never finalise the copy of the parent's database connection (see _start_worker)
@@ -475,10 +475,10 @@ def _read_sheets(source: BinaryIO, pipe, memory: int) -> None:
             layout, pickers = headers[0][1], [None]
         else:
             layout, pickers = merged_layout([found_layout for _, found_layout in headers])
-        shared = frozenset.intersection(*(frozenset(found_layout.columns) for _, found_layout in headers))
+        fields = [frozenset(found_layout.columns) for _, found_layout in headers]
         pipe.send((layout, [found.name for found in lists],
                    sum(max(found.last_row + 1 - header_row, 0) for found, (header_row, _) in zip(lists, headers)),
-                   None if shared == frozenset(layout.columns) else shared))
+                   fields if len(set(fields)) > 1 else None))
         for number, (found, (header_row, found_layout), picker) in enumerate(zip(lists, headers, pickers)):
             sheet, found.loaded = found.loaded or workbook.get_sheet_by_index(found.index), None
             rows, row_before = islice(sheet.iter_rows(), header_row, None), header_row
@@ -568,8 +568,9 @@ class Checked:
     """One block's rows, numbered from 1 within the block: what to stage, and what was refused.
 
     `indexes`, `hashes`, `digests` and `staged` run in step: each accepted row's index, ID hash,
-    digest of its listed fields (its row_hash; of those every sheet lists, when sheets differ in
-    them) and staged row. Rows with one ID number and one digest list a person alike.
+    digest of its listed fields (its row_hash) and staged row. Rows with one ID number and one
+    digest list a person alike. When sheets differ in the fields they list, a row's digest is one
+    per kind of sheet (see RowChecker.kinds), of the fields its own sheet and that kind both list.
     """
     rows: int
     indexes: list[int]
@@ -598,8 +599,13 @@ class RowChecker:
                  copy_text: bool = False):
         self.layout, self.parse, self.rows_at = table.layout, table.parse, table.rows_at
         self.today, self.vault, self.copy_text = today, vault, copy_text
-        # A summary sheet may list a column its townships' sheets leave out: rows are compared without it.
-        self._compared = table.shared and itemgetter(*(i for i, field in enumerate(LISTED) if field in table.shared))
+        # A summary sheet may list columns some townships' sheets leave out. Each distinct set of
+        # fields is a kind of sheet; two rows are compared on the fields both their sheets list.
+        kinds = list(dict.fromkeys(table.sheet_fields or ()))
+        self.kinds = len(kinds) or 1
+        self.kind_of = [kinds.index(fields) for fields in table.sheet_fields] if kinds else None
+        self._compared = [[itemgetter(*(i for i, field in enumerate(LISTED) if field in own & other))
+                           for other in kinds] for own in kinds]
         columns = self.layout.columns
         self._pick = itemgetter(*(columns.get(field, len(self.layout.headers)) for field in ("id_number", *LISTED)))
 
@@ -643,8 +649,10 @@ class RowChecker:
         digests = [blake2b(text.encode(), digest_size=16).digest() for text in joined]
         stage = self._copy_line if self.copy_text else self._values
         staged = list(map(stage, hashes, self.vault.encrypt_all(numbers), good, joined, digests))
-        if self._compared:
-            digests = [blake2b("\x1f".join(self._compared(texts)).encode(), digest_size=16).digest() for texts in good]
+        if self.kind_of:
+            pickers = self._compared[self.kind_of[block.sheet]]
+            digests = [b"".join(blake2b("\x1f".join(pick(texts)).encode(), digest_size=16).digest() for pick in pickers)
+                       for texts in good]
         return Checked(index, indexes, hashes, digests, staged, rejected)
 
     @staticmethod

@@ -75,11 +75,14 @@ NO_ROWS = N_("文件中只有列名，没有数据行。")
 # Refusing the whole file keeps a wrong file (say, with shifted columns) from marking everyone as left.
 NO_VALID_ROWS = N_("没有一行数据通过检查。请按下面列出的原因修改后重新导入。")
 INTERNAL_ERROR = N_("导入时系统出错。请稍后重试；如果再次出错，请联系技术支持。")
-# A row's listing, as one int: its digest (row_hash) above its place, and its sheet's index above its row number.
+# A row's listing, as one int: its digests (see Checked.digests) above its place, and its sheet's
+# index above its row number.
 SHEET_SHIFT = 32
 ROW_MASK = (1 << SHEET_SHIFT) - 1
 DIGEST_SHIFT = 64
 PLACE_MASK = (1 << DIGEST_SHIFT) - 1
+DIGEST_BITS = 128
+DIGEST_MASK = (1 << DIGEST_BITS) - 1
 MERGE_LOCK = 0x5245_4749  # PostgreSQL advisory lock key: one merge into the registry at a time
 
 PEOPLE = RegistryPerson.__table__
@@ -238,6 +241,18 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
     """
     postgresql = session.connection().dialect.name == "postgresql"
     checker = RowChecker(table, today(), idnumbers.vault(), copy_text=postgresql)
+    kind_of = checker.kind_of
+
+    def toward(listing: int, kind: int) -> int:
+        """A listing's digest of the fields its sheet and a sheet of that kind both list."""
+        return (listing >> (DIGEST_SHIFT + DIGEST_BITS * (checker.kinds - 1 - kind))) & DIGEST_MASK
+
+    def alike(first: int, listing: int, sheet: int) -> bool:
+        """Whether two listings of one ID number agree in the fields both their sheets list."""
+        if kind_of is None:
+            return toward(first, 0) == toward(listing, 0)
+        return toward(first, kind_of[sheet]) == toward(listing, kind_of[(first & PLACE_MASK) >> SHEET_SHIFT])
+
     import_id, total = batch.id, batch.rows_total
     first_row: dict[bytes, int] = {}  # ID hash → the row that listed it first (see DIGEST_SHIFT)
     done = rejected = repeated = 0
@@ -249,7 +264,7 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
             first = first_row.setdefault(id_hash, listing)
             if first == listing:
                 rows.append(row)
-            elif first >> DIGEST_SHIFT == listing >> DIGEST_SHIFT:
+            elif alike(first, listing, sheet):
                 repeated += 1
             else:
                 repeats.append((index, first & PLACE_MASK))

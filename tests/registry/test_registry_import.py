@@ -227,6 +227,48 @@ def test_a_summary_sheet_and_the_townships_sheets_list_each_person_once(db, impo
     assert "被拒绝的行 1 重复列出的行 3（与前面某行所列相同，只计一次）" in page
 
 
+@pytest.mark.parametrize("in_workers", [False, True])
+def test_a_repeat_is_compared_on_the_columns_both_its_sheets_list(db, import_file, id_number, monkeypatch,
+                                                                    in_workers):
+    """Township sheets that each leave out a different column of the summary sheet: a township's row
+    that contradicts the summary in a column the two share is refused, though a third sheet lacks
+    that column; one alike in the columns the two share is counted once. Checked in this process
+    or, two rows a block, in worker processes."""
+    if in_workers:
+        monkeypatch.setattr(importer, "PARALLEL_ROWS", 0)
+        monkeypatch.setattr(importer, "XLSX_BLOCK_ROWS", 2)
+    xiaohai, amei, ming, hong = id_number(), id_number(), id_number(), id_number()
+    workbook = Workbook()
+    workbook.active.title = "汇总"
+    workbook.active.append(["姓名", "身份证号", "户编号", "乡镇", "联系电话"])
+    workbook.active.append(["黎小海", xiaohai, "H1", "云龙镇", "13800000001"])
+    workbook.active.append(["符阿妹", amei, "H1", "云龙镇", "13800000002"])
+    workbook.active.append(["王小明", ming, "H2", "红旗镇", "13800000003"])
+    workbook.active.append(["陈红", hong, "H3", "红旗镇", "13800000004"])
+    yunlong = workbook.create_sheet("云龙镇")  # lists 乡镇, not 联系电话
+    yunlong.append(["姓名", "身份证号", "户编号", "乡镇"])
+    yunlong.append(["黎小海", xiaohai, "H1", "云龙镇"])
+    yunlong.append(["符阿妹", amei, "H1", "红旗镇"])  # row 3: another township than the summary's
+    hongqi = workbook.create_sheet("红旗镇")  # lists 联系电话, not 乡镇
+    hongqi.append(["姓名", "身份证号", "户编号", "联系电话"])
+    hongqi.append(["王小明", ming, "H2", "13800000003"])
+    hongqi.append(["陈红", hong, "H3", "13900000000"])  # row 3: another phone than the summary's
+    out = io.BytesIO()
+    workbook.save(out)
+
+    batch = import_file(out.getvalue(), "名单.xlsx")
+
+    assert (batch.status, batch.added, batch.repeated, batch.rejected) == (ImportStatus.done, 4, 2, 2)
+    assert {name: (person.township, person.phone) for name, person in people(db).items()} == {
+        "黎小海": ("云龙镇", "13800000001"), "符阿妹": ("云龙镇", "13800000002"),
+        "王小明": ("红旗镇", "13800000003"), "陈红": ("红旗镇", "13800000004")}
+    refused = db.session.execute(select(RegistryRejection.sheet_no, RegistryRejection.row_no, RegistryRejection.values)
+                                 .where(RegistryRejection.import_id == batch.id)
+                                 .order_by(RegistryRejection.sheet_no)).all()
+    assert [(sheet, row_no, values["params"]) for sheet, row_no, values in refused] == [
+        (1, 3, {"row": 3, "sheet": "汇总"}), (2, 3, {"row": 5, "sheet": "汇总"})]
+
+
 def test_xlsx_rows_are_numbered_as_excel_shows_them(db, import_file, id_number):
     """A sheet starting in column B, with a blank row and a date typed into 户编号: the refused row
     is reported under the row number Excel shows, and the blank row is skipped."""
