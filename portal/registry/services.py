@@ -84,6 +84,10 @@ PLACE_MASK = (1 << DIGEST_SHIFT) - 1
 DIGEST_BITS = 128
 DIGEST_MASK = (1 << DIGEST_BITS) - 1
 MERGE_LOCK = 0x5245_4749  # PostgreSQL advisory lock key: one merge into the registry at a time
+# The merge's working memory on PostgreSQL, so that joining a million staged rows to the registry
+# hashes them in memory. With the default 4 MB the planner walks both ID-hash indexes instead, in
+# hash order, reading both tables at random: importing a million-row file again took 31 s, not 23.
+MERGE_WORK_MEM = "64MB"
 
 PEOPLE = RegistryPerson.__table__
 CHANGES = RegistryChange.__table__
@@ -352,6 +356,7 @@ def _merge(session: Session, batch: RegistryImport, staged: int) -> None:
     connection = session.connection()
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(MERGE_LOCK)))
+        connection.execute(select(func.set_config("work_mem", MERGE_WORK_MEM, true())))  # SET LOCAL
     connection.exec_driver_sql("CREATE UNIQUE INDEX registry_stage_id_hash ON registry_stage (id_hash)")
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("ANALYZE registry_stage (id_hash)")  # autovacuum skips TEMP tables
