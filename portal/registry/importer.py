@@ -235,8 +235,8 @@ class CsvFormat:
         if b'"' in block or block.count(b"\r") != block.count(b"\r\n"):
             rows = list(islice(self.rows(block), indexes[-1]))
             return [rows[i - 1] for i in indexes]
-        lines = block.decode(self.encoding).split("\n")
-        return [next(self.rows_of_text(lines[i - 1]), []) for i in indexes]
+        lines = block.split(b"\n")  # a newline byte is never part of a character in these encodings
+        return [next(self.rows(lines[i - 1]), []) for i in indexes]
 
 
 class _Table:
