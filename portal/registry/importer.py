@@ -9,6 +9,7 @@ import csv
 import faulthandler
 import gc
 import io
+import json
 import os
 import re
 import resource
@@ -577,10 +578,11 @@ class Checked:
     hashes: list[bytes]
     digests: list[bytes]
     staged: list  # as STAGED: tuples, or lines of PostgreSQL's COPY text format (see RowChecker)
-    rejected: list[tuple[int, str, dict, dict]]  # (index, reason msgid, its params, the row's cells)
+    rejected: list[tuple[int, tuple | str]]  # (index, its refusal: see RowChecker.refusal)
 
 
 STAGED = ("id_hash", "id_cipher", *LISTED, "row_hash")
+REFUSED = ("import_id", "sheet_no", "row_no", "reason", "values")  # a RegistryRejection's columns
 # COPY's text format: tab between fields, \N for NULL, bytea as \\x and hex, and these characters escaped.
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 _COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
@@ -591,8 +593,9 @@ _COPY_BOOL = {True: "t", False: "f", None: _COPY_NULL}
 class RowChecker:
     """Checks rows, then hashes, encrypts and stages the good ones.
 
-    With `copy_text`, staged rows are lines of PostgreSQL's COPY text format, made here (in the
-    worker processes) so that staging them costs the importing process one write per block.
+    With `copy_text`, staged rows and refusals are (lines or ends of lines of) PostgreSQL's COPY
+    text format, made here (in the worker processes) so that staging them costs the importing
+    process one write per block, even when a wrong file has every row refused.
     """
 
     def __init__(self, table: "CsvTable | SheetTable", today: date, vault: idnumbers.IdVault, *,
@@ -637,7 +640,7 @@ class RowChecker:
                     reason = ID_AS_NUMBER
                 if reason is not None:
                     if any(cell.strip() for cell in cells):  # a blank line is skipped, not refused
-                        rejected.append((index, reason, params, self._cells(cells)))
+                        rejected.append((index, self.refusal(reason, params, self._cells(cells))))
                     continue
                 indexes.append(index)
                 numbers.append(number)
@@ -697,6 +700,15 @@ class RowChecker:
         """The cells of some rows of a block (indexes ascending), for refusing rows that repeat earlier ones."""
         named = len(self.layout.headers)
         return [self._cells(row + [""] * (named - len(row))) for row in self.rows_at(block, indexes)]
+
+    def refusal(self, reason: str, params: dict, cells: dict[str, str]) -> tuple[str, dict] | str:
+        """A refused row's reason (a msgid), the reason's params and the row's cells, as REFUSED's
+        last two columns: a tuple, or with `copy_text` the end of a line of COPY text."""
+        values = {"cells": cells, "params": params}
+        if not self.copy_text:
+            return reason, values
+        # JSON writes tabs and line breaks as \t and \n: only its backslashes need escaping for COPY.
+        return f"{reason}\t" + json.dumps(values, ensure_ascii=False).replace("\\", "\\\\") + "\n"
 
     def _cells(self, cells: list[str]) -> dict[str, str]:
         """The named cells of a row as kept with a refusal: the ID number masked, long texts cut."""

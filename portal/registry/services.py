@@ -54,6 +54,7 @@ from portal.registry.importer import (
     DUPLICATE_ID,
     DUPLICATE_ID_ON_SHEET,
     LISTED,
+    REFUSED,
     STAGED,
     FileProblem,
     RowChecker,
@@ -272,19 +273,19 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
                 repeated += 1
             else:
                 repeats.append((index, first & PLACE_MASK))
-        refusals = [(import_id, sheet, row_before + index, reason, {"cells": cells, "params": params})
-                    for index, reason, params, cells in checked.rejected]
+        refusals = [(row_before + index, refusal) for index, refusal in checked.rejected]
         if repeats:
             for (index, first), cells in zip(repeats, checker.cells(block, [i for i, _ in repeats])):
-                reason, params = _repeat(table.sheets, sheet, first)
-                refusals.append((import_id, sheet, row_before + index, reason, {"cells": cells, "params": params}))
+                refusals.append((row_before + index, checker.refusal(*_repeat(table.sheets, sheet, first), cells)))
         connection = session.connection()
-        if postgresql and rows:
-            with _copy(connection, STAGE, STAGED) as copy:
-                copy.write("".join(rows))
+        if postgresql:
+            _copy_text(connection, STAGE, STAGED, rows)
+            _copy_text(connection, REJECTIONS, REFUSED,
+                       [f"{import_id}\t{sheet}\t{row_no}\t{refusal}" for row_no, refusal in refusals])
         else:
             _bulk_insert(connection, STAGE, STAGED, rows)
-        _bulk_insert(connection, REJECTIONS, ("import_id", "sheet_no", "row_no", "reason", "values"), refusals)
+            _bulk_insert(connection, REJECTIONS, REFUSED,
+                         [(import_id, sheet, row_no, *refusal) for row_no, refusal in refusals])
         done += checked.rows
         rejected += len(refusals)
         total = max(total, done)
@@ -316,6 +317,13 @@ def _bulk_insert(connection: Connection, table: Table, columns: Sequence[str], r
             if json_at:
                 row = tuple(Json(value) if i in json_at else value for i, value in enumerate(row))
             copy.write_row(row)
+
+
+def _copy_text(connection: Connection, table: Table, columns: Sequence[str], lines: list[str]) -> None:
+    """COPY lines already in PostgreSQL's COPY text format into `columns` of `table`, in one write."""
+    if lines:
+        with _copy(connection, table, columns) as copy:
+            copy.write("".join(lines))
 
 
 @contextmanager

@@ -356,13 +356,19 @@ def test_quoted_fields_crlf_tabs_and_blank_lines(db, import_file, registry_csv, 
 
 
 def test_backslashes_tabs_and_carriage_returns_in_cells_are_kept_as_written(db, import_file, registry_csv, id_number):
+    """In the registry, and in the cells kept with refused rows: a row with no name, and a repeat."""
     village = "南\\北\t一队\r\n\\N"  # \N is how PostgreSQL's COPY writes NULL
-    batch = import_file(registry_csv([{"姓名": "黎小海", "身份证号": id_number(), "户编号": "H\\1", "村": village}],
+    number = id_number()
+    batch = import_file(registry_csv([{"姓名": "黎小海", "身份证号": number, "户编号": "H\\1", "村": village},
+                                      {"姓名": "", "身份证号": id_number(), "户编号": "H\\2", "村": village},
+                                      {"姓名": "黎小海", "身份证号": number, "户编号": "H\\3", "村": village}],
                                      header=["姓名", "身份证号", "户编号", "村"]))
 
-    assert batch.added == 1
+    assert (batch.added, batch.rejected) == (1, 2)
     person = people(db)["黎小海"]
     assert (person.village, person.household_no) == (village, "H\\1")
+    assert [(reason, values["cells"]["户编号"], values["cells"]["村"]) for _, reason, values in rejections(db, batch)] == [
+        (importer.NO_NAME, "H\\2", village), (importer.DUPLICATE_ID, "H\\3", village)]
 
 
 def test_id_numbers_exported_as_text_for_excel_are_read(db, import_file, id_number):
