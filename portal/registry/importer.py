@@ -606,7 +606,9 @@ class RowChecker:
         # fields is a kind of sheet; two rows are compared on the fields both their sheets list.
         kinds = list(dict.fromkeys(table.sheet_fields or ()))
         self.kinds = len(kinds) or 1
-        self.kind_of = [kinds.index(fields) for fields in table.sheet_fields] if kinds else None
+        # Each sheet's kind, by its index (a CSV file's one list is sheet 0).
+        self.kind_of = ([kinds.index(fields) for fields in table.sheet_fields] if kinds
+                        else [0] * len(table.sheets or [0]))
         self._compared = [[itemgetter(*(i for i, field in enumerate(LISTED) if field in own & other))
                            for other in kinds] for own in kinds]
         columns = self.layout.columns
@@ -652,7 +654,7 @@ class RowChecker:
         digests = [blake2b(text.encode(), digest_size=16).digest() for text in joined]
         stage = self._copy_line if self.copy_text else self._values
         staged = list(map(stage, hashes, self.vault.encrypt_all(numbers), good, joined, digests))
-        if self.kind_of:
+        if self.kinds > 1:
             pickers = self._compared[self.kind_of[block.sheet]]
             digests = [b"".join(blake2b("\x1f".join(pick(texts)).encode(), digest_size=16).digest() for pick in pickers)
                        for texts in good]

@@ -254,8 +254,6 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
 
     def alike(first: int, listing: int, sheet: int) -> bool:
         """Whether two listings of one ID number agree in the fields both their sheets list."""
-        if kind_of is None:
-            return toward(first, 0) == toward(listing, 0)
         return toward(first, kind_of[sheet]) == toward(listing, kind_of[(first & PLACE_MASK) >> SHEET_SHIFT])
 
     import_id, total = batch.id, batch.rows_total
