@@ -126,6 +126,23 @@ def test_application_state(client, make_course, window, status, expected):
     assert expected.format(opens=long_date(opens), closes=long_date(closes)) in apply
 
 
+@pytest.mark.parametrize("role", [None, Role.applicant])
+def test_the_public_and_applicants_get_the_apply_button(client, make_course, make_user, login, role):
+    course = make_course()
+    if role:
+        login(make_user(role=role))
+    apply = section(course_page(client, course), "apply-title")
+    assert f'href="/courses/{course.id}/apply"' in apply and "我要报名" in apply
+
+
+@pytest.mark.parametrize("role", [Role.staff, Role.finance, Role.admin])
+def test_other_roles_are_told_to_apply_from_a_family_account(client, make_course, make_user, login, role):
+    course = make_course()
+    login(make_user(role=role))
+    apply = section(course_page(client, course), "apply-title")
+    assert "我要报名" not in apply and "报名要用学生或家长的账号" in apply
+
+
 def test_missing_course_is_404(client):
     assert client.get("/courses/999999").status_code == 404
 
