@@ -30,6 +30,7 @@ class RegisterForm(LoginNameMixin, NewPasswordMixin, PortalForm):
                              description=_l("至少8位，同时包含字母和数字。"))
     confirm = PasswordField(_l("再次输入密码"), validators=[
         InputRequired(_l("请再次输入密码。")), EqualTo("password", _l("两次输入的密码不一致。"))])
+    next = HiddenField()
     submit = SubmitField(_l("注册"))
 
 

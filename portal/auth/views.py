@@ -29,10 +29,10 @@ login_manager.login_message = None
 
 @bp.route("/register", methods=["GET", "POST"])
 def register():
-    """Who: anyone not logged in. Creates an applicant account and logs it in."""
+    """Who: anyone not logged in. Creates an applicant account, logs it in and goes on to `next`."""
     if current_user.is_authenticated:
         return redirect(url_for("courses.home"))
-    form = RegisterForm()
+    form = RegisterForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
             user = create_user(None, name=form.name.data, login=form.login.data,
@@ -43,7 +43,7 @@ def register():
             db.session.commit()
             login_user(user)
             flash(_("注册成功，欢迎您！"), "success")
-            return redirect(url_for("courses.catalog"))
+            return redirect(safe_next(form.next.data, url_for("courses.catalog")))
     return render_template("auth/register.html", form=form)
 
 

@@ -37,6 +37,7 @@ class StudentForm(PortalForm):
         Optional(), Regexp(MOBILE_RE, message=_l("手机号应为11位数字，以1开头。"))],
         render_kw={"autocomplete": "tel", "inputmode": "tel"})
     school = StringField(_l("现在就读的学校（选填）"), validators=[Optional(), Length(max=128)])
+    next = HiddenField()  # where to go on after saving: the application the student was added for
     submit = SubmitField(_l("保存"))
 
     # Editing keeps the stored number unless a new one is typed: it is never shown whole again.

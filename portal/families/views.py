@@ -96,9 +96,9 @@ def family():
 @bp.route("/family/students/<int:student_id>/edit", methods=["GET", "POST"])
 @role_required(Role.applicant)
 def edit(student_id: int | None = None):
-    """Who: applicants, for students of their own family."""
+    """Who: applicants, for students of their own family. Goes on to `next` (the application) after saving."""
     student = _own_student(student_id) if student_id is not None else None
-    form = StudentForm(obj=student)
+    form = StudentForm(obj=student, next=request.args.get("next", ""))
     form.region_code.choices = [("", _("请选择"))] + region_choices()
     if student is not None:
         form.keep_id = True
@@ -120,7 +120,7 @@ def edit(student_id: int | None = None):
         else:
             db.session.commit()
             flash(_("已保存%(name)s的资料。", name=student.name), "success")
-            return redirect(url_for("families.family"))
+            return redirect(safe_next(form.next.data, url_for("families.family")))
     return render_template("families/edit.html", form=form, student=student)
 
 

@@ -1,5 +1,6 @@
 """Logging in and out: by mobile or e-mail, refusals that give nothing away, and safe `next` targets."""
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
 
 import pytest
 
@@ -82,6 +83,14 @@ def test_logout_requires_post(client, user):
 def test_login_form_carries_next_from_the_address(client):
     page = client.get("/login?next=/courses%3Fq%3Dx").text
     assert 'name="next" type="hidden" value="/courses?q=x"' in page
+
+
+@pytest.mark.parametrize("page", ["/login", "/register"])
+def test_sign_in_pages_link_to_each_other_keeping_next(client, page):
+    html = client.get(f"{page}?next=/courses%3Fq%3Dx").text
+    for path, label in (("/login", "登录"), ("/register", "注册")):
+        links = re.findall(rf'<a href="([^"]*)">{label}</a>', html)
+        assert links and {unquote(link) for link in links} == {f"{path}?next=/courses?q=x"}
 
 
 def test_local_next_is_honoured(client, user):

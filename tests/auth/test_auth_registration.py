@@ -11,9 +11,9 @@ from portal.auth.models import Role, User
 GOOD_PASSWORD = "Nongjia2024"
 
 
-def register(client, login, password=GOOD_PASSWORD, confirm=None, name="王秀英"):
+def register(client, login, password=GOOD_PASSWORD, confirm=None, name="王秀英", next_=""):
     return client.post("/register", data={"name": name, "login": login, "password": password,
-                                          "confirm": password if confirm is None else confirm})
+                                          "confirm": password if confirm is None else confirm, "next": next_})
 
 
 def user_count(db) -> int:
@@ -46,6 +46,19 @@ def test_register_with_mobile_logs_in_as_applicant(client, db):
     assert user.role == Role.applicant and user.name == "王秀英" and user.email is None
     welcome = client.get("/courses")
     assert "注册成功" in welcome.text and "王秀英" in welcome.text and "退出登录" in welcome.text
+
+
+def test_registering_on_the_way_to_apply_goes_on_to_the_application(client, db):
+    page = client.get("/register?next=/courses/7/apply").text
+    assert 'name="next" type="hidden" value="/courses/7/apply"' in page
+    response = register(client, "13812345678", next_="/courses/7/apply")
+    assert response.status_code == 302 and response.location == "/courses/7/apply"
+
+
+@pytest.mark.parametrize("target", ["//evil.com", "https://evil.com/courses"])
+def test_registering_with_next_off_site_goes_to_the_catalog(client, db, target):
+    response = register(client, "13812345678", next_=target)
+    assert response.status_code == 302 and response.location.endswith("/courses")
 
 
 def test_register_with_email_stores_it_lower_case(client, db):

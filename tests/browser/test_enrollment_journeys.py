@@ -92,6 +92,12 @@ def add_student(page: Page, name: str, id_number: str, relation: str, school: st
     page.locator("header").get_by_role("link", name="我的家庭").click()
     expect(page.locator("h1")).to_have_text("我的家庭")
     page.locator("main").get_by_role("link", name="添加学生").click()
+    fill_in_student(page, name, id_number, relation, school)
+    expect(page.locator("h1")).to_have_text("我的家庭")
+
+
+def fill_in_student(page: Page, name: str, id_number: str, relation: str, school: str = "") -> None:
+    """On the 添加学生 form: fill it in and save."""
     expect(page.locator("h1")).to_have_text("添加学生")
     looks_right(page)
     page.get_by_label("学生姓名").fill(name)
@@ -101,12 +107,16 @@ def add_student(page: Page, name: str, id_number: str, relation: str, school: st
         page.get_by_label("现在就读的学校（选填）").fill(school)
     page.get_by_role("button", name="保存").click()
     expect(page.locator("main .flash")).to_contain_text(f"已保存{name}的资料")
-    expect(page.locator("h1")).to_have_text("我的家庭")
 
 
 def register(page: Page, name: str, mobile: str) -> None:
     page.goto("/")
     page.locator("header").get_by_role("link", name="注册").click()
+    fill_in_registration(page, name, mobile)
+
+
+def fill_in_registration(page: Page, name: str, mobile: str) -> None:
+    """On the 注册 form: fill it in, register, and be logged in."""
     expect(page.locator("h1")).to_have_text("注册")
     looks_right(page)
     page.get_by_label("姓名").fill(name)
@@ -118,12 +128,18 @@ def register(page: Page, name: str, mobile: str) -> None:
     expect(page.locator("header .who")).to_have_text(name)
 
 
-def open_course_and_apply(page: Page, card) -> str:
-    """From a catalog result card, open the course and its application form; return the title."""
+def open_course(page: Page, card) -> str:
+    """From a catalog result card, open the course; return its title."""
     title = card.locator("h3").inner_text()
     card.get_by_role("link", name=title).click()
     expect(page.locator("h1")).to_have_text(title)
     looks_right(page)
+    return title
+
+
+def open_course_and_apply(page: Page, card) -> str:
+    """From a catalog result card, open the course and its application form; return the title."""
+    title = open_course(page, card)
     page.locator("main .apply").get_by_role("link", name="我要报名").click()
     expect(page.locator("h1")).to_contain_text("报名")
     expect(page.locator("h1")).to_contain_text(title)
@@ -151,21 +167,9 @@ def test_grandmother_applies_through_the_green_channel_and_downloads_the_notice(
     phone = open_page(phone=True)
     [grandson] = [p for p in REGISTRY if p.name == "符志强"]
     granddaughter = unique_name("符")
-    register(phone, "符玉兰", unique_mobile())
 
-    add_student(phone, "符志强", registry_id_number(grandson), "孙子女／外孙子女", school="琼中县湾岭中学")
-    card = card_of(phone, "符志强")
-    expect(card).to_contain_text("建档立卡已核验")
-    expect(card).to_contain_text("在建档立卡名单中，身份已核验")
-    add_student(phone, granddaughter, new_id_number("469030", 2009), "孙子女／外孙子女")
-    card = card_of(phone, granddaughter)
-    expect(card).to_contain_text("未在建档立卡名单中")
-    expect(card).to_contain_text("建档立卡名单中没有这个身份证号")
-    expect(card.get_by_role("link", name="上传证明材料")).to_be_visible()
-    expect(card_of(phone, "符志强")).to_contain_text("建档立卡已核验")
-    looks_right(phone)
-
-    # She looks for a 扶贫班 that still has green-channel places.
+    # Before she has an account, she looks for a 扶贫班 that still has green-channel places.
+    phone.goto("/")
     phone.locator("header").get_by_role("link", name="找课程").click()
     phone.get_by_text("更多筛选条件").click()
     phone.get_by_label("类别").select_option(label="扶贫班")
@@ -176,7 +180,23 @@ def test_grandmother_applies_through_the_green_channel_and_downloads_the_notice(
     expect(results.first).to_be_visible()
     assert set(results.locator(".tag[class*=kind-]").all_inner_texts()) == {"扶贫班"}
     looks_right(phone)
-    course = open_course_and_apply(phone, results.first)
+    course = open_course(phone, results.first)
+
+    # 我要报名 asks her to log in; she registers instead, and each step brings her back to the course.
+    phone.locator("main .apply").get_by_role("link", name="我要报名").click()
+    expect(phone.locator("h1")).to_have_text("登录")
+    phone.locator("main").get_by_role("link", name="注册").click()
+    fill_in_registration(phone, "符玉兰", unique_mobile())
+    expect(phone.locator("h1")).to_contain_text(course)
+    expect(phone.locator("main")).to_contain_text("请先登记要报名的学生")
+    looks_right(phone)
+    phone.locator("main").get_by_role("link", name="添加学生").click()
+    fill_in_student(phone, "符志强", registry_id_number(grandson), "孙子女／外孙子女", school="琼中县湾岭中学")
+    expect(phone.locator("h1")).to_contain_text(course)
+    phone.locator("main").get_by_role("link", name="为其他学生报名？先添加学生").click()
+    fill_in_student(phone, granddaughter, new_id_number("469030", 2009), "孙子女／外孙子女")
+    expect(phone.locator("h1")).to_contain_text(course)
+    looks_right(phone)
 
     expect(phone.get_by_label(f"{granddaughter}（未在建档立卡名单中）")).to_be_enabled()
     phone.get_by_label("符志强（建档立卡已核验）").check()
@@ -192,6 +212,19 @@ def test_grandmother_applies_through_the_green_channel_and_downloads_the_notice(
     expect(application.locator(".timeline")).to_contain_text("绿色通道：建档立卡家庭学生直接录取")
     expect(phone.locator("main section.family-student", has_text=granddaughter)).to_contain_text("还没有报名")
     looks_right(phone)
+
+    # Her family page tells her where each grandchild stands with the registry.
+    phone.locator("header").get_by_role("link", name="我的家庭").click()
+    card = card_of(phone, "符志强")
+    expect(card).to_contain_text("建档立卡已核验")
+    expect(card).to_contain_text("在建档立卡名单中，身份已核验")
+    card = card_of(phone, granddaughter)
+    expect(card).to_contain_text("未在建档立卡名单中")
+    expect(card).to_contain_text("建档立卡名单中没有这个身份证号")
+    expect(card.get_by_role("link", name="上传证明材料")).to_be_visible()
+    looks_right(phone)
+    phone.locator("header").get_by_role("link", name="我的报名").click()
+    application = application_of(phone, "符志强", course)
 
     application.get_by_role("button", name=re.compile("^确认入学")).click()
     expect(phone.locator("main .flash")).to_contain_text("已确认入学")

@@ -221,8 +221,9 @@ def test_applying_twice_on_the_page_says_so_and_writes_nothing(db, client, login
 
 def test_a_family_without_students_is_sent_to_add_one(client, login, make_user, make_course):
     login(make_user(Role.applicant))
-    page = client.get(f"/courses/{make_course().id}/apply").text
-    assert "请先登记要报名的学生" in page and 'href="/family/students/new"' in page
+    course = make_course()
+    page = client.get(f"/courses/{course.id}/apply").text
+    assert "请先登记要报名的学生" in page and f'href="/family/students/new?next=/courses/{course.id}/apply"' in page
     assert 'type="radio"' not in page
 
 

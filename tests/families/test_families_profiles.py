@@ -82,6 +82,15 @@ def test_a_blank_region_means_the_region_of_the_id_number(db, as_applicant, appl
     assert students(db, applicant)[0].region_code == "469030"
 
 
+def test_a_student_added_on_the_way_to_apply_goes_back_to_the_application(as_applicant, student_form, id_number):
+    form = as_applicant.get(f"{NEW}?next=/courses/7/apply").text
+    assert 'name="next" type="hidden" value="/courses/7/apply"' in form
+    response = as_applicant.post(NEW, data={**student_form(id_number()), "next": "/courses/7/apply"})
+    assert response.status_code == 302 and response.location == "/courses/7/apply"
+    elsewhere = as_applicant.post(NEW, data={**student_form(id_number(born=date(2010, 1, 2))), "next": "//evil.com"})
+    assert elsewhere.status_code == 302 and elsewhere.location.endswith("/family")
+
+
 @pytest.mark.parametrize("number, message", [
     (lambda make: wrong_check_digit(make()), "身份证号校验位不对，请逐位核对。"),
     (lambda make: make(born=date.today() + timedelta(days=3)), "身份证号中的出生日期晚于今天。"),
