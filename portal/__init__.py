@@ -28,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     from portal import cli
+    from portal.audit import bp as audit_bp
     from portal.auth import bp as auth_bp
     from portal.common import errors, i18n, idnumbers, jobs, security
     from portal.common.views import bp as common_bp
@@ -49,10 +50,10 @@ def create_app(config: dict | None = None) -> Flask:
     # Routes are added to each package's blueprint by its views modules, imported here rather than
     # by the package, so one package's models and services can import another's without its views.
     for views in ("auth.views", "courses.views", "institutions.views", "registry.views", "families.views",
-                  "enrollment.views", "enrollment.notices", "notifications.views"):
+                  "enrollment.views", "enrollment.notices", "notifications.views", "audit.views"):
         import_module(f"portal.{views}")
     for bp in (common_bp, auth_bp, courses_bp, institutions_bp, registry_bp, families_bp, enrollment_bp,
-               notifications_bp):
+               notifications_bp, audit_bp):
         app.register_blueprint(bp)
     idnumbers.init_app(app)
     jobs.init_app(app)

@@ -312,6 +312,7 @@ MATRIX = [
 
     # the poverty registry (admin)
     Case("GET", "/admin/registry", lambda w: "/admin/registry", admin_only()),
+    Case("GET", "/admin/audit", lambda w: "/admin/audit", admin_only()),
     Case("POST", "/admin/registry/imports", lambda w: "/admin/registry/imports", admin_only(admin=newest_import),
          data=lambda w: registry_upload(w.spare_id),
          check=written_only_for("admin", model=RegistryPerson, where=lambda w: RegistryPerson.name == "符新来")),

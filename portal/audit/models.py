@@ -2,8 +2,9 @@
 from datetime import datetime
 
 from sqlalchemy import JSON, ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal.auth.models import User
 from portal.db import db, utcnow
 
 
@@ -19,6 +20,8 @@ class AuditEntry(db.Model):
     object_id: Mapped[int] = mapped_column()
     before: Mapped[dict | None] = mapped_column(JSON)
     after: Mapped[dict | None] = mapped_column(JSON)
+
+    actor: Mapped[User | None] = relationship(lazy="raise")
 
     def __repr__(self) -> str:
         return f"<AuditEntry {self.action} {self.object_type}#{self.object_id}>"

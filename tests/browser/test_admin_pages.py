@@ -19,6 +19,7 @@ ADMIN_PAGES = {
     "institutions": "/admin/institutions",
     "new-institution": "/admin/institutions/new",
     "registry": "/admin/registry",
+    "audit-log": "/admin/audit",
 }
 
 

@@ -1,0 +1,117 @@
+"""The admin's audit log page: every recorded change, newest first, narrowed by what was done, to
+what, by whom and when."""
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from flask import render_template, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import false, select
+from sqlalchemy.orm import joinedload
+
+from portal.audit import bp
+from portal.audit.forms import ACTION_LABELS, OBJECT_LABELS, AuditFilterForm
+from portal.audit.models import AuditEntry
+from portal.auth.access import role_required
+from portal.auth.forms import ROLE_LABELS
+from portal.auth.models import Role
+from portal.auth.services import find_by_login
+from portal.common.i18n import N_, money
+from portal.courses.models import KIND_LABELS, LEVEL_LABELS, MODE_LABELS
+from portal.courses.models import STATUS_LABELS as COURSE_STATUS_LABELS
+from portal.db import SHANGHAI
+from portal.enrollment.models import STATUS_LABELS as APPLICATION_STATUS_LABELS
+from portal.extensions import db
+from portal.families.models import DOCUMENT_KIND_LABELS, RELATION_LABELS, VERIFICATION_LABELS
+from portal.registry.models import IMPORT_STATUS_LABELS
+
+PER_PAGE = 50
+
+# The names entries give the fields they record; a field not named here is shown as recorded.
+FIELD_LABELS = {
+    "status": N_("状态"), "reason": N_("原因"), "green_channel": N_("绿色通道"), "verification": N_("身份核验"),
+    "name": N_("姓名"), "title": N_("名称"), "id_number": N_("身份证号"), "relation": N_("关系"),
+    "region_code": N_("地区代码"), "role": N_("角色"), "active": N_("启用"), "institution_id": N_("所属机构编号"),
+    "via": N_("创建方式"), "uscc": N_("统一社会信用代码"), "kind": N_("类别"), "level": N_("等级"), "mode": N_("方式"),
+    "trade": N_("职业（工种）"), "address": N_("地址"), "phone": N_("电话"), "school": N_("学校"),
+    "capacity": N_("招生人数"), "reserved_places": N_("绿色通道预留名额"), "fee_fen": N_("费用"),
+    "fee_waiver": N_("免学费"), "national_grant": N_("国家助学金"), "living_allowance": N_("生活补助"),
+    "start_date": N_("开课日期"), "end_date": N_("结课日期"), "apply_opens": N_("报名开始"),
+    "apply_closes": N_("报名截止"), "number": N_("编号"), "filename": N_("文件名"), "size": N_("大小（字节）"),
+    "full": N_("完整名单"), "application_id": N_("报名编号"), "student_id": N_("学生编号"),
+    "added": N_("新增"), "updated": N_("更新"), "unchanged": N_("未变"), "left": N_("移出名单"),
+    "rejected": N_("拒绝"), "repeated": N_("重复"), "students_changed": N_("学生核验变化"), "error": N_("错误"),
+}
+# Reasons the portal itself records, in the words people read them in.
+SYSTEM_REASONS = {"registry check": N_("按建档立卡名单核对"), "new proof uploaded": N_("上传了新的证明材料")}
+# Which label table a recorded value is named in, by object and field.
+VALUE_LABELS = {
+    ("applications", "status"): APPLICATION_STATUS_LABELS, ("courses", "status"): COURSE_STATUS_LABELS,
+    ("registry_imports", "status"): IMPORT_STATUS_LABELS, ("courses", "kind"): KIND_LABELS,
+    ("courses", "level"): LEVEL_LABELS, ("courses", "mode"): MODE_LABELS,
+    ("proof_documents", "kind"): DOCUMENT_KIND_LABELS,
+}
+FIELD_VALUE_LABELS = {"verification": VERIFICATION_LABELS, "relation": RELATION_LABELS, "role": ROLE_LABELS}
+
+
+@dataclass
+class Change:
+    field: str
+    before: str | None  # None: the entry records no earlier value
+    after: str | None
+
+
+def _shown(object_type: str, field: str, value) -> str:
+    if value is None or value == "":
+        return _("（空）")
+    if isinstance(value, bool):
+        return _("是") if value else _("否")
+    if field == "fee_fen" and isinstance(value, int):
+        return money(value)
+    if field == "reason":
+        return _(SYSTEM_REASONS.get(value, value))
+    labels = VALUE_LABELS.get((object_type, field)) or FIELD_VALUE_LABELS.get(field)
+    if labels and value in labels:
+        return _(labels[value])
+    return str(value)
+
+
+def changes(entry: AuditEntry) -> list[Change]:
+    """What the entry records, field by field, as the page shows it."""
+    before, after = entry.before or {}, entry.after or {}
+    return [Change(_(FIELD_LABELS.get(field, field)),
+                   _shown(entry.object_type, field, before[field]) if field in before else None,
+                   _shown(entry.object_type, field, after[field]) if field in after else None)
+            for field in dict.fromkeys([*before, *after])]
+
+
+@bp.get("/admin/audit")
+@role_required(Role.admin)
+def log():
+    """Who: admin. The audit log, newest first, PER_PAGE at a time, with filters."""
+    form = AuditFilterForm(request.args)
+    form.validate()
+    query = select(AuditEntry).options(joinedload(AuditEntry.actor)).order_by(AuditEntry.id.desc())
+    if form.action.data and not form.action.errors:
+        query = query.where(AuditEntry.action == form.action.data)
+    if form.object_type.data and not form.object_type.errors:
+        query = query.where(AuditEntry.object_type == form.object_type.data)
+    if form.object_id.data is not None and not form.object_id.errors:
+        query = query.where(AuditEntry.object_id == form.object_id.data)
+    if form.actor.data and not form.actor.errors:
+        actor = find_by_login(form.actor.data)
+        if actor is None:
+            form.actor.errors.append(_("没有这个手机号或邮箱的账号。"))
+        query = query.where(AuditEntry.actor_id == actor.id if actor else false())
+    if form.start.data and not form.start.errors:
+        query = query.where(AuditEntry.at >= datetime.combine(form.start.data, time(), SHANGHAI))
+    if form.end.data and not form.end.errors:
+        query = query.where(AuditEntry.at < datetime.combine(form.end.data + timedelta(days=1), time(), SHANGHAI))
+    if (before := request.args.get("before", type=int)) is not None:
+        query = query.where(AuditEntry.id < before)
+    entries = db.session.scalars(query.limit(PER_PAGE + 1)).all()
+    older = (url_for("audit.log", **{**request.args.to_dict(), "before": entries[PER_PAGE - 1].id})
+             if len(entries) > PER_PAGE else None)
+    more_in_use = any(f.data is not None and f.data != "" or f.errors
+                      for f in (form.object_id, form.actor, form.start, form.end))
+    return render_template("audit/log.html", form=form, more_in_use=more_in_use, entries=entries[:PER_PAGE],
+                           older=older, changes=changes, ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS)

@@ -1,0 +1,154 @@
+"""The admin's audit log page: entries in words, newest first; filters by action, object, person and
+date; older entries page by page in a fixed number of queries; bad filters explained."""
+import html
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from portal.audit import views
+from portal.audit.services import record
+from portal.auth.models import Role
+from portal.courses.models import CourseStatus
+from portal.courses.services import change_status
+from portal.db import SHANGHAI
+from portal.registry.services import reveal_id
+
+LOG = "/admin/audit"
+
+
+@pytest.fixture
+def admin(make_user):
+    return make_user(Role.admin, name="管理员甲", email="jia@example.cn")
+
+
+@pytest.fixture
+def as_admin(login, admin):
+    return login(admin)
+
+
+def entries(page: str) -> list[str]:
+    """Each entry of the log as its text, whitespace collapsed, newest first."""
+    items = re.findall(r'<ol class="audit".*?</ol>', page, re.S)
+    if not items:
+        return []
+    return [" ".join(html.unescape(re.sub(r"<[^>]+>", " ", item)).split())
+            for item in re.findall(r"<li>(.*?)</li>", items[0], re.S)]
+
+
+def field_error(page: str, field: str) -> str:
+    match = re.search(rf'<p class="error" id="{field}-error">(.*?)</p>', page, re.S)
+    return match.group(1).strip() if match else ""
+
+
+def test_changes_are_told_in_words_newest_first(db, as_admin, make_user, make_course):
+    course = make_course(status=CourseStatus.draft, title="电工扶贫班")
+    teacher = make_user(Role.staff, name="王老师", institution_id=course.institution_id)
+    change_status(teacher, course, CourseStatus.published)
+    db.session.flush()
+
+    page = as_admin.get(LOG).text
+
+    newest = entries(page)[0]
+    assert "王老师" in newest and "发布或关闭课程" in newest and f"课程 #{course.id}" in newest
+    assert "状态 草稿 → 已发布" in newest
+    assert f'href="/admin/audit?object_type=courses&amp;object_id={course.id}"' in page
+
+
+def test_an_id_number_reveal_is_listed_without_the_number(db, as_admin, admin, make_registry_person, id_number):
+    number = id_number()
+    person = make_registry_person("黎小海", number)
+    reveal_id(admin, person)
+    db.session.flush()
+
+    page = as_admin.get(LOG).text
+
+    assert "管理员甲 查看完整身份证号 建档立卡人员 #%d" % person.id in entries(page)[0]
+    assert number not in page
+
+
+def test_entries_recorded_by_the_portal_itself_name_no_person(db, as_admin, make_course):
+    course = make_course()
+    record(None, "course.status", course, before={"status": "published"}, after={"status": "closed"})
+    db.session.flush()
+    assert entries(as_admin.get(LOG).text)[0].split()[2] == "系统"
+
+
+@pytest.fixture
+def three(db, make_user, make_course):
+    """A course made by one teacher a day ago; an account made and the course published by another,
+    who also publishes a second course."""
+    first, second = make_user(Role.staff, name="赵老师"), make_user(Role.staff, name="钱老师")
+    course, other = make_course(), make_course()
+    yesterday = datetime.now(UTC) - timedelta(days=1)
+    made = record(first, "course.create", course, after={"title": course.title, "status": "draft"})
+    made.at = yesterday
+    record(second, "user.create", first, after={"role": "staff"})
+    record(second, "course.status", course, before={"status": "draft"}, after={"status": "published"})
+    record(second, "course.status", other, before={"status": "draft"}, after={"status": "published"})
+    db.session.flush()
+    return first, second, course, yesterday
+
+
+def test_filters_narrow_the_log(as_admin, three):
+    first, second, course, yesterday = three
+    by_action = entries(as_admin.get(f"{LOG}?action=course.create").text)
+    assert len(by_action) == 1 and "创建课程" in by_action[0]
+    by_type = entries(as_admin.get(f"{LOG}?object_type=courses").text)
+    assert len(by_type) == 3 and not any("创建账号" in e for e in by_type)
+
+    by_object = entries(as_admin.get(f"{LOG}?object_type=courses&object_id={course.id}").text)
+    assert [("发布或关闭课程" in e, "创建课程" in e) for e in by_object] == [(True, False), (False, True)]
+
+    by_person = entries(as_admin.get(f"{LOG}?actor={second.mobile}").text)
+    assert len(by_person) == 3 and all("钱老师" in e for e in by_person)
+
+    day = yesterday.astimezone(SHANGHAI).date()
+    on_the_day = entries(as_admin.get(f"{LOG}?start={day}&end={day}&object_type=courses").text)
+    assert len(on_the_day) == 1 and "创建课程" in on_the_day[0]
+
+
+@pytest.mark.parametrize("query, field, message", [
+    ("object_id=abc", "object_id", "不是有效的整数。"),
+    ("actor=nobody@example.cn", "actor", "没有这个手机号或邮箱的账号。"),
+    ("start=2026-11-30&end=2026-11-01", "end", "结束日期不能早于开始日期。"),
+    ("start=30/11/2026", "start", "不是有效的日期值。"),
+])
+def test_a_bad_filter_is_explained(as_admin, three, query, field, message):
+    page = as_admin.get(f"{LOG}?{query}").text
+    assert field_error(page, field) == message
+    if field in ("actor", "end"):  # nobody by that login, or no day in the range: nothing is shown
+        assert entries(page) == [] and "没有符合条件的记录。" in page
+
+
+def test_older_entries_come_page_by_page_in_a_fixed_number_of_queries(db, client, as_admin, count_queries,
+                                                                         make_user, make_course):
+    course = make_course()
+
+    def add(n: int) -> None:
+        for i in range(n):
+            record(make_user(Role.staff), "course.update", course, before={"hours": i}, after={"hours": i + 1})
+        db.session.flush()
+
+    def queries() -> int:
+        db.session.expire_all()
+        with count_queries() as statements:
+            assert entries(as_admin.get(f"{LOG}?object_type=courses").text)
+        return len(statements)
+
+    add(3)
+    few = queries()
+    add(views.PER_PAGE + 2)
+    assert queries() == few
+
+    first = as_admin.get(f"{LOG}?object_type=courses").text
+    assert len(entries(first)) == views.PER_PAGE
+    older = html.unescape(re.search(r'<a class="button secondary" href="([^"]+)">更早的记录</a>', first).group(1))
+    assert "object_type=courses" in older
+    rest = as_admin.get(older).text
+    assert len(entries(rest)) == 5 and "更早的记录</a>" not in rest
+    assert not set(entries(first)) & set(entries(rest))
+
+
+def test_admins_see_the_log_in_their_menu(as_admin):
+    assert f'<a href="{LOG}">操作日志</a>' in as_admin.get("/").text
