@@ -20,6 +20,7 @@ from portal.courses.models import KIND_LABELS, LEVEL_LABELS, MODE_LABELS
 from portal.courses.models import STATUS_LABELS as COURSE_STATUS_LABELS
 from portal.db import SHANGHAI
 from portal.enrollment.models import STATUS_LABELS as APPLICATION_STATUS_LABELS
+from portal.enrollment.services import SYSTEM_REASONS as ENROLLMENT_REASONS
 from portal.extensions import db
 from portal.families.models import DOCUMENT_KIND_LABELS, RELATION_LABELS, VERIFICATION_LABELS
 from portal.registry.models import IMPORT_STATUS_LABELS
@@ -41,8 +42,9 @@ FIELD_LABELS = {
     "added": N_("新增"), "updated": N_("更新"), "unchanged": N_("未变"), "left": N_("移出名单"),
     "rejected": N_("拒绝"), "repeated": N_("重复"), "students_changed": N_("学生核验变化"), "error": N_("错误"),
 }
-# Reasons the portal itself records, in the words people read them in.
-SYSTEM_REASONS = {"registry check": N_("按建档立卡名单核对"), "new proof uploaded": N_("上传了新的证明材料")}
+# Reasons the portal itself records (any other reason is a person's own words, shown as written).
+REASONS = {**{reason: reason for reason in ENROLLMENT_REASONS},
+           "registry check": N_("按建档立卡名单核对"), "new proof uploaded": N_("上传了新的证明材料")}
 # Which label table a recorded value is named in, by object and field.
 VALUE_LABELS = {
     ("applications", "status"): APPLICATION_STATUS_LABELS, ("courses", "status"): COURSE_STATUS_LABELS,
@@ -68,7 +70,9 @@ def _shown(object_type: str, field: str, value) -> str:
     if field == "fee_fen" and isinstance(value, int):
         return money(value)
     if field == "reason":
-        return _(SYSTEM_REASONS.get(value, value))
+        return _(REASONS[value]) if value in REASONS else str(value)
+    if field == "error":
+        return _(value)  # a failed registry import's message
     labels = VALUE_LABELS.get((object_type, field)) or FIELD_VALUE_LABELS.get(field)
     if labels and value in labels:
         return _(labels[value])

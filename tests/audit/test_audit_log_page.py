@@ -12,6 +12,7 @@ from portal.auth.models import Role
 from portal.courses.models import CourseStatus
 from portal.courses.services import change_status
 from portal.db import SHANGHAI
+from portal.enrollment.services import GREEN_CHANNEL
 from portal.registry.services import reveal_id
 
 LOG = "/admin/audit"
@@ -152,3 +153,19 @@ def test_older_entries_come_page_by_page_in_a_fixed_number_of_queries(db, client
 
 def test_admins_see_the_log_in_their_menu(as_admin):
     assert f'<a href="{LOG}">操作日志</a>' in as_admin.get("/").text
+
+
+def test_reasons_the_portal_gives_are_translated_and_peoples_own_are_kept(db, client, as_admin, make_course):
+    course = make_course()
+    record(None, "course.status", course, after={"reason": "registry check"})
+    record(None, "course.status", course, after={"reason": GREEN_CHANNEL})
+    record(None, "course.status", course, after={"reason": "材料齐全 registry check"})
+    db.session.flush()
+    own, green, check = entries(as_admin.get(LOG).text)[:3]
+    assert own.endswith("原因 材料齐全 registry check")
+    assert green.endswith("原因 绿色通道：建档立卡家庭学生直接录取")
+    assert check.endswith("原因 按建档立卡名单核对")
+    client.set_cookie("lang", "en", domain="portal.test")
+    own, green, check = entries(as_admin.get(LOG).text)[:3]
+    assert own.endswith("Reason 材料齐全 registry check")
+    assert "Reason" in green and "绿" not in green and "Reason Checked against the poverty registry" in check
