@@ -30,7 +30,7 @@ PAGES = [
     (Role.applicant, "/enrollments/{enrollment}/notice.pdf"), (None, "/notices/{token}"),
     (Role.staff, "/manage/applications"), (Role.staff, "/manage/applications/{application}"),
     (Role.admin, "/admin/registry"), (Role.admin, "/admin/registry/imports/{registry_import}"),
-    (Role.admin, "/admin/registry/people/{registry_person}"),
+    (Role.admin, "/admin/registry/people/{registry_person}"), (Role.admin, "/admin/audit"),
 ]
 # Served files carry a policy of their own (portal.families.views), and are not pages.
 FILES = [(Role.applicant, "/documents/{document}"),
