@@ -3,10 +3,13 @@ date; older entries page by page in a fixed number of queries; bad filters expla
 import html
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
+import portal
 from portal.audit import views
+from portal.audit.forms import ACTION_LABELS
 from portal.audit.services import record
 from portal.auth.models import Role
 from portal.courses.models import CourseStatus
@@ -169,3 +172,14 @@ def test_reasons_the_portal_gives_are_translated_and_peoples_own_are_kept(db, cl
     own, green, check = entries(as_admin.get(LOG).text)[:3]
     assert own.endswith("Reason 材料齐全 registry check")
     assert "Reason" in green and "绿" not in green and "Reason Checked against the poverty registry" in check
+
+
+def test_every_action_the_portal_records_has_a_name():
+    """A new kind of entry must be named for the page, or admins would read its code."""
+    recorded = set()
+    for source in Path(portal.__file__).parent.rglob("*.py"):
+        for line in source.read_text(encoding="utf-8").splitlines():
+            if re.search(r"\brecord\(", line) and "def record" not in line:
+                recorded.update(re.findall(r'"([a-z_]+\.[a-z_]+)"', line))
+    assert len(recorded) >= 20
+    assert recorded <= set(ACTION_LABELS), recorded - set(ACTION_LABELS)
