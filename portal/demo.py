@@ -1,4 +1,4 @@
-"""Demo data: the regions, institutions, courses, one account per role and a small poverty registry
+"""Demo data: the regions, institutions, courses, accounts for every role and a small poverty registry
 that a first look at the portal needs.
 
 Everything except the first admin goes through the domain services, so the demo obeys the same
@@ -19,13 +19,14 @@ from stdnum.cn import ric, uscc
 from portal.audit.services import record
 from portal.auth.models import Role, User
 from portal.auth.services import AccountError, create_user, hash_password, normalize_login, password_problem
+from portal.common.pdf import render_pdf
 from portal.common.regions import load_regions
 from portal.courses.models import Course, CourseKind, CourseLevel, CourseMode, CourseStatus
 from portal.courses.services import change_status, create_course
 from portal.db import db
 from portal.enrollment.services import submit_application
-from portal.families.models import Relation
-from portal.families.services import create_student
+from portal.families.models import DocumentKind, Relation
+from portal.families.services import add_document, create_student
 from portal.institutions.models import Institution, InstitutionKind
 from portal.institutions.services import create_institution
 from portal.registry.models import ImportStatus, RegistryImport
@@ -50,6 +51,7 @@ DEMO_ACCOUNTS = [
     DemoAccount(Role.staff, "13800000002", DEMO_PASSWORD, "李老师", "海南省技师学院 招生老师"),
     DemoAccount(Role.staff, "13800000003", DEMO_PASSWORD, "陈老师", "三亚技师学院 招生老师"),
     DemoAccount(Role.finance, "13800000004", DEMO_PASSWORD, "符会计", "海南省（460000）财务人员"),
+    DemoAccount(Role.applicant, "13800000005", DEMO_PASSWORD, "林晓燕", "不在名单中、上传了贫困证明的学生"),
 ]
 STAFF_INSTITUTIONS = {"13800000002": "海南省技师学院", "13800000003": "三亚技师学院"}
 FINANCE_REGIONS = {"13800000004": "460000"}
@@ -357,6 +359,23 @@ REGISTRY_HEADER = ["姓名", "身份证号", "户编号", "与户主关系", "�
 DEMO_GRANDSON = "黄明轩"  # on 王桂英's account, applied to a 扶贫班 through the green channel
 
 
+class Unlisted(NamedTuple):
+    """A student the registry does not list, applying for herself with a 贫困证明 from her village."""
+    name: str
+    region: str
+    born: date
+    village: str
+    school: str
+
+
+UNLISTED = Unlisted("林晓燕", "469007", date(2008, 6, 18), "东方市大田镇报白村", "东方市第二中学")
+
+
+def unlisted_id_number(student: Unlisted = UNLISTED) -> str:
+    body = f"{student.region}{student.born:%Y%m%d}062"  # an even serial: female
+    return body + ric.calc_check_digit(body + "0")
+
+
 def registry_id_number(person: Listed) -> str:
     """The person's ID number: county, birth date, a serial whose last digit gives the sex, check digit."""
     region = REGISTRY_VILLAGES[person.household][0]
@@ -400,7 +419,9 @@ def load_demo(today: date) -> dict:
             institution_id=institutions[staff_of].id if staff_of else None,
             region_code=FINANCE_REGIONS.get(account.login))
     registry = _import_registry(admin)
-    _grandson_applies(accounts[DEMO_ACCOUNTS[1].login], institutions["海南省技师学院"], today)
+    college = institutions["海南省技师学院"]
+    _grandson_applies(accounts[DEMO_ACCOUNTS[1].login], college, today)
+    _student_applies_with_proof(accounts[DEMO_ACCOUNTS[5].login], college, today)
     return {"regions": regions, "institutions": len(institutions), "courses": statuses.total(),
             "published": statuses[CourseStatus.published], "accounts": len(DEMO_ACCOUNTS),
             "registry people": registry.added}
@@ -425,12 +446,26 @@ def _grandson_applies(grandmother: User, college: Institution, today: date) -> N
     student = create_student(grandmother, id_number=registry_id_number(grandson), name=grandson.name,
                              relation=Relation.grandchild, region_code=REGISTRY_VILLAGES[grandson.household][0],
                              school="琼中县湾岭中学", phone="")
-    course = db.session.scalars(
+    submit_application(grandmother, student, _open_poverty_class(college, today), today)
+
+
+def _student_applies_with_proof(account: User, college: Institution, today: date) -> None:
+    """林晓燕 is not in the registry: she has uploaded her village's 贫困证明 and applied to the same
+    扶贫班, so 李老师's review queue has an application waiting for its proof to be checked."""
+    student = create_student(account, id_number=unlisted_id_number(), name=UNLISTED.name, relation=Relation.self,
+                             region_code=UNLISTED.region, school=UNLISTED.school, phone=account.mobile)
+    proof = render_pdf("demo/poverty_certificate.html", student=UNLISTED, issued=today - timedelta(days=20))
+    add_document(account, student, DocumentKind.poverty_certificate, "贫困证明.pdf", proof)
+    submit_application(account, student, _open_poverty_class(college, today), today)
+
+
+def _open_poverty_class(college: Institution, today: date) -> Course:
+    """The college's earliest-starting 扶贫班 open for applications, with places reserved for the green channel."""
+    return db.session.scalars(
         select(Course).where(Course.institution_id == college.id, Course.kind == CourseKind.poverty_class,
                              Course.status == CourseStatus.published, Course.reserved_places > 0,
                              Course.apply_opens <= today, Course.apply_closes >= today)
         .order_by(Course.start_date)).first()
-    submit_application(grandmother, student, course, today)
 
 
 def _first_admin(account: DemoAccount) -> User:

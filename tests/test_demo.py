@@ -1,4 +1,5 @@
 """The demo loader: what a newcomer sees after `flask portal demo` on an empty database."""
+import io
 import os
 import sqlite3
 import subprocess
@@ -7,6 +8,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from stdnum.cn import uscc
 
@@ -16,9 +18,9 @@ from portal.auth.services import authenticate, password_problem
 from portal.common.regions import Region
 from portal.courses.models import Course, CourseKind, CourseMode, CourseStatus
 from portal.courses.services import CatalogQuery, poverty_class_places, search_catalog
-from portal.demo import DEMO_ACCOUNTS, REGISTRY, load_demo, registry_id_number
+from portal.demo import DEMO_ACCOUNTS, REGISTRY, STAFF_INSTITUTIONS, UNLISTED, load_demo, registry_id_number
 from portal.enrollment.models import Application, ApplicationStatus
-from portal.families.models import Student, Verification
+from portal.families.models import DocumentKind, ProofDocument, Student, Verification
 from portal.institutions.models import Institution
 from portal.registry.services import lookup
 
@@ -155,3 +157,22 @@ def test_readme_gives_the_granddaughters_real_id_number():
     granddaughter = next(p for p in REGISTRY if p.name == "黄小雨")
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     assert f"her ID number is `{registry_id_number(granddaughter)}`" in readme
+
+
+def test_demo_review_queue_has_a_student_waiting_with_her_proof(db, demo):
+    """林晓燕 is not in the registry: her application to 李老师's college waits for staff to check
+    the 贫困证明 she uploaded, a PDF with its Chinese fonts embedded."""
+    student = db.session.scalar(select(Student).where(Student.name == UNLISTED.name))
+    assert db.session.get(User, student.account_id).mobile == DEMO_ACCOUNTS[5].login
+    assert student.verification == Verification.not_found
+    [application] = db.session.scalars(select(Application).where(Application.student_id == student.id)).all()
+    assert application.status == ApplicationStatus.submitted and not application.green_channel
+    course = db.session.get(Course, application.course_id)
+    assert db.session.get(Institution, course.institution_id).name == STAFF_INSTITUTIONS[DEMO_ACCOUNTS[2].login]
+    [proof] = db.session.scalars(select(ProofDocument).where(ProofDocument.student_id == student.id)).all()
+    assert proof.kind == DocumentKind.poverty_certificate and proof.content_type == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(proof.data)).pages)
+    assert f"兹证明{UNLISTED.name}" in text and "特此证明" in text
+    fonts = {font["/BaseFont"] for page in PdfReader(io.BytesIO(proof.data)).pages
+             for font in page["/Resources"]["/Font"].values()}
+    assert any("CJK" in str(font) for font in fonts), fonts
