@@ -1,6 +1,12 @@
-"""Writing to the audit log. Callers pass plain dicts of the fields that changed."""
+"""Writing to the audit log (callers pass plain dicts of the fields that changed), and reading it."""
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
 from portal.audit.models import AuditEntry
-from portal.db import db
+from portal.db import SHANGHAI, db
 
 
 def record(actor, action: str, obj, before: dict | None = None, after: dict | None = None) -> AuditEntry:
@@ -15,3 +21,31 @@ def record(actor, action: str, obj, before: dict | None = None, after: dict | No
     )
     db.session.add(entry)
     return entry
+
+
+@dataclass
+class LogFilters:
+    """What the audit log page is narrowed to; None or "" leaves a filter off."""
+    action: str = ""
+    object_type: str = ""
+    object_id: int | None = None
+    actor_id: int | None = None
+    start: date | None = None  # days in China, both ends included
+    end: date | None = None
+    before_id: int | None = None  # keyset paging: entries older than this one
+
+
+def log_page(filters: LogFilters, limit: int) -> list[AuditEntry]:
+    """Up to `limit` entries matching `filters`, newest first, each with its actor loaded."""
+    query = select(AuditEntry).options(joinedload(AuditEntry.actor)).order_by(AuditEntry.id.desc()).limit(limit)
+    for column, value in ((AuditEntry.action, filters.action), (AuditEntry.object_type, filters.object_type),
+                          (AuditEntry.object_id, filters.object_id), (AuditEntry.actor_id, filters.actor_id)):
+        if value is not None and value != "":
+            query = query.where(column == value)
+    if filters.start:
+        query = query.where(AuditEntry.at >= datetime.combine(filters.start, time(), SHANGHAI))
+    if filters.end:
+        query = query.where(AuditEntry.at < datetime.combine(filters.end + timedelta(days=1), time(), SHANGHAI))
+    if filters.before_id is not None:
+        query = query.where(AuditEntry.id < filters.before_id)
+    return list(db.session.scalars(query))

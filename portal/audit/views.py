@@ -1,16 +1,14 @@
 """The admin's audit log page: every recorded change, newest first, narrowed by what was done, to
 what, by whom and when."""
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
 
 from flask import render_template, request, url_for
 from flask_babel import gettext as _
-from sqlalchemy import false, select
-from sqlalchemy.orm import joinedload
 
 from portal.audit import bp
 from portal.audit.forms import ACTION_LABELS, OBJECT_LABELS, AuditFilterForm
 from portal.audit.models import AuditEntry
+from portal.audit.services import LogFilters, log_page
 from portal.auth.access import role_required
 from portal.auth.forms import ROLE_LABELS
 from portal.auth.models import Role
@@ -18,10 +16,8 @@ from portal.auth.services import find_by_login
 from portal.common.i18n import N_, money
 from portal.courses.models import KIND_LABELS, LEVEL_LABELS, MODE_LABELS
 from portal.courses.models import STATUS_LABELS as COURSE_STATUS_LABELS
-from portal.db import SHANGHAI
 from portal.enrollment.models import STATUS_LABELS as APPLICATION_STATUS_LABELS
 from portal.enrollment.services import SYSTEM_REASONS as ENROLLMENT_REASONS
-from portal.extensions import db
 from portal.families.models import DOCUMENT_KIND_LABELS, RELATION_LABELS, VERIFICATION_LABELS
 from portal.registry.models import IMPORT_STATUS_LABELS
 
@@ -94,25 +90,20 @@ def log():
     """Who: admin. The audit log, newest first, PER_PAGE at a time, with filters."""
     form = AuditFilterForm(request.args)
     form.validate()
-    query = select(AuditEntry).options(joinedload(AuditEntry.actor)).order_by(AuditEntry.id.desc())
-    if form.action.data and not form.action.errors:
-        query = query.where(AuditEntry.action == form.action.data)
-    if form.object_type.data and not form.object_type.errors:
-        query = query.where(AuditEntry.object_type == form.object_type.data)
-    if form.object_id.data is not None and not form.object_id.errors:
-        query = query.where(AuditEntry.object_id == form.object_id.data)
-    if form.actor.data and not form.actor.errors:
-        actor = find_by_login(form.actor.data)
-        if actor is None:
-            form.actor.errors.append(_("没有这个手机号或邮箱的账号。"))
-        query = query.where(AuditEntry.actor_id == actor.id if actor else false())
-    if form.start.data and not form.start.errors:
-        query = query.where(AuditEntry.at >= datetime.combine(form.start.data, time(), SHANGHAI))
-    if form.end.data and not form.end.errors:
-        query = query.where(AuditEntry.at < datetime.combine(form.end.data + timedelta(days=1), time(), SHANGHAI))
-    if (before := request.args.get("before", type=int)) is not None:
-        query = query.where(AuditEntry.id < before)
-    entries = db.session.scalars(query.limit(PER_PAGE + 1)).all()
+
+    # A choice not on the list (a stale link) is left off; a number or date that could not be read is
+    # None. An end before the start is explained under it, and no day falls in such a range.
+    filters = LogFilters(action="" if form.action.errors else form.action.data,
+                         object_type="" if form.object_type.errors else form.object_type.data,
+                         object_id=form.object_id.data, start=form.start.data, end=form.end.data,
+                         before_id=request.args.get("before", type=int))
+    entries = []
+    actor = find_by_login(form.actor.data) if form.actor.data else None
+    if form.actor.data and actor is None:
+        form.actor.errors.append(_("没有这个手机号或邮箱的账号。"))
+    else:
+        filters.actor_id = actor.id if actor else None
+        entries = log_page(filters, PER_PAGE + 1)
     older = (url_for("audit.log", **{**request.args.to_dict(), "before": entries[PER_PAGE - 1].id})
              if len(entries) > PER_PAGE else None)
     more_in_use = any(f.data is not None and f.data != "" or f.errors
