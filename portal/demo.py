@@ -371,8 +371,9 @@ class Unlisted(NamedTuple):
 UNLISTED = Unlisted("林晓燕", "469007", date(2008, 6, 18), "东方市大田镇报白村", "东方市第二中学")
 
 
-def unlisted_id_number(student: Unlisted = UNLISTED) -> str:
-    body = f"{student.region}{student.born:%Y%m%d}062"  # an even serial: female
+def unlisted_id_number() -> str:
+    """林晓燕's ID number: her county, birth date, an even serial (female), check digit."""
+    body = f"{UNLISTED.region}{UNLISTED.born:%Y%m%d}062"
     return body + ric.calc_check_digit(body + "0")
 
 
