@@ -1,8 +1,10 @@
 """The admin's audit log page: every recorded change, newest first, narrowed by what was done, to
 what, by whom and when."""
 from dataclasses import dataclass
+from datetime import date
 
 from flask import render_template, request, url_for
+from flask_babel import format_date
 from flask_babel import gettext as _
 
 from portal.audit import bp
@@ -14,6 +16,7 @@ from portal.auth.forms import ROLE_LABELS
 from portal.auth.models import Role
 from portal.auth.services import find_by_login
 from portal.common.i18n import N_, money
+from portal.common.regions import region_tree
 from portal.courses.models import KIND_LABELS, LEVEL_LABELS, MODE_LABELS
 from portal.courses.models import STATUS_LABELS as COURSE_STATUS_LABELS
 from portal.enrollment.models import STATUS_LABELS as APPLICATION_STATUS_LABELS
@@ -49,6 +52,12 @@ VALUE_LABELS = {
     ("proof_documents", "kind"): DOCUMENT_KIND_LABELS,
 }
 FIELD_VALUE_LABELS = {"verification": VERIFICATION_LABELS, "relation": RELATION_LABELS, "role": ROLE_LABELS}
+DATE_FIELDS = {"start_date", "end_date", "apply_opens", "apply_closes"}  # recorded as ISO dates
+# The page an admin reads each kind of object on, and the name of its id in that page's URL.
+OBJECT_PAGES = {"courses": ("courses.detail", "course_id"),
+                "institutions": ("institutions.admin_edit", "institution_id"),
+                "registry_imports": ("registry.import_detail", "import_id"),
+                "registry_people": ("registry.person", "person_id")}
 
 
 @dataclass
@@ -69,6 +78,14 @@ def _shown(object_type: str, field: str, value) -> str:
         return _(REASONS[value]) if value in REASONS else str(value)
     if field == "error":
         return _(value)  # a failed registry import's message
+    if field in DATE_FIELDS:
+        try:
+            return format_date(date.fromisoformat(value), "medium")
+        except (TypeError, ValueError):
+            return str(value)
+    if field == "region_code":
+        name = next((name for code, name, _depth in region_tree() if code == value), None)
+        return f"{name}（{value}）" if name else str(value)
     labels = VALUE_LABELS.get((object_type, field)) or FIELD_VALUE_LABELS.get(field)
     if labels and value in labels:
         return _(labels[value])
@@ -82,6 +99,14 @@ def changes(entry: AuditEntry) -> list[Change]:
                    _shown(entry.object_type, field, before[field]) if field in before else None,
                    _shown(entry.object_type, field, after[field]) if field in after else None)
             for field in dict.fromkeys([*before, *after])]
+
+
+def object_page(entry: AuditEntry) -> str | None:
+    """The address of the page that shows the entry's object, where the admin has one."""
+    if entry.object_type not in OBJECT_PAGES:
+        return None
+    endpoint, id_arg = OBJECT_PAGES[entry.object_type]
+    return url_for(endpoint, **{id_arg: entry.object_id})
 
 
 @bp.get("/admin/audit")
@@ -109,4 +134,5 @@ def log():
     more_in_use = any(f.data is not None and f.data != "" or f.errors
                       for f in (form.object_id, form.actor, form.start, form.end))
     return render_template("audit/log.html", form=form, more_in_use=more_in_use, entries=entries[:PER_PAGE],
-                           older=older, changes=changes, ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS)
+                           older=older, changes=changes, object_page=object_page,
+                           ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS)

@@ -86,9 +86,9 @@ def catalog():
 @bp.get("/courses/<int:course_id>")
 @public_page
 def detail(course_id: int):
-    """Who: anyone for a published or closed course; only its own institution's staff for a draft."""
+    """Who: anyone for a published or closed course; its own institution's staff and the admin for a draft."""
     course = load_course(course_id) or abort(404)
-    if course.status == CourseStatus.draft and not _may_manage(course):
+    if course.status == CourseStatus.draft and not (_may_manage(course) or _is_admin()):
         abort(404)
     return render_template("courses/detail.html", course=course, region_path=_region_path(course.region),
                            application_state=course.application_state(today()))
@@ -106,6 +106,10 @@ def _region_path(region: Region) -> list[str]:
 
 def _may_manage(course: Course) -> bool:
     return current_user.is_authenticated and current_user.is_staff_of(course.institution_id)
+
+
+def _is_admin() -> bool:
+    return current_user.is_authenticated and current_user.role == Role.admin
 
 
 def _own_course(course_id: int) -> Course:

@@ -2,7 +2,7 @@
 date; older entries page by page in a fixed number of queries; bad filters explained."""
 import html
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -13,7 +13,7 @@ from portal.audit.forms import ACTION_LABELS
 from portal.audit.services import record
 from portal.auth.models import Role
 from portal.courses.models import CourseStatus
-from portal.courses.services import change_status
+from portal.courses.services import change_status, update_course
 from portal.db import SHANGHAI
 from portal.enrollment.services import GREEN_CHANNEL
 from portal.registry.services import reveal_id
@@ -56,7 +56,32 @@ def test_changes_are_told_in_words_newest_first(db, as_admin, make_user, make_co
     newest = entries(page)[0]
     assert "王老师" in newest and "发布或关闭课程" in newest and f"课程 #{course.id}" in newest
     assert "状态 草稿 → 已发布" in newest
-    assert f'href="/admin/audit?object_type=courses&amp;object_id={course.id}"' in page
+
+
+def test_an_entry_links_to_its_objects_page_and_to_its_history(db, client, as_admin, make_course):
+    course = make_course(status=CourseStatus.draft, title="电工扶贫班")
+    record(None, "course.status", course, after={"status": "draft"})
+    db.session.flush()
+
+    page = as_admin.get(LOG).text
+    course_link = re.search(rf'<a href="([^"]+)">课程 #{course.id}</a>', page).group(1)
+    assert "电工扶贫班" in as_admin.get(course_link).text  # a draft, yet the admin may read it
+    history = html.unescape(re.search(r'<a href="([^"]+)">它的全部记录', page).group(1))
+    assert history == f"{LOG}?object_type=courses&object_id={course.id}"
+    # Already reading that history, the entry offers no link to it.
+    assert "它的全部记录" not in as_admin.get(history).text
+
+
+def test_course_edits_show_places_and_dates_as_people_read_them(db, client, as_admin, make_course):
+    course = make_course(region_code="460100", start_date=date(2027, 3, 1))
+    update_course(None, course, {"region_code": "460200", "start_date": date(2027, 3, 15)})
+    db.session.flush()
+
+    newest = entries(as_admin.get(LOG).text)[0]
+    assert "地区代码 海口市（460100） → 三亚市（460200）" in newest
+    assert "开课日期 2027年3月1日 → 2027年3月15日" in newest
+    client.set_cookie("lang", "en", domain="portal.test")
+    assert "Mar 1, 2027 → Mar 15, 2027" in entries(as_admin.get(LOG).text)[0]
 
 
 def test_an_id_number_reveal_is_listed_without_the_number(db, as_admin, admin, make_registry_person, id_number):

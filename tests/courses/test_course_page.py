@@ -156,9 +156,10 @@ def test_draft_is_hidden_from_the_public_and_other_staff(client, make_course, ma
     assert client.get(f"/courses/{course.id}").status_code == 404
 
 
-def test_draft_is_shown_to_its_own_staff_marked_as_draft(client, make_course, make_user, login):
+@pytest.mark.parametrize("role", [Role.staff, Role.admin])
+def test_draft_is_shown_to_its_own_staff_and_the_admin_marked_as_draft(client, make_course, make_user, login, role):
     course = make_course(status=CourseStatus.draft, title="还没发布的课")
-    login(make_user(role=Role.staff, institution_id=course.institution_id))
+    login(make_user(role=role, institution_id=course.institution_id if role == Role.staff else None))
     page = course_page(client, course)
     assert "还没发布的课" in page and "草稿" in page
 
