@@ -1,24 +1,29 @@
 """The admin's audit log page: every recorded change, newest first, narrowed by what was done, to
 what, by whom and when."""
-from dataclasses import dataclass
+import io
+from dataclasses import astuple, dataclass
 from datetime import date
 
-from flask import render_template, request, url_for
+from flask import redirect, render_template, request, send_file, url_for
 from flask_babel import format_date
 from flask_babel import gettext as _
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
 
 from portal.audit import bp
 from portal.audit.forms import ACTION_LABELS, OBJECT_LABELS, AuditFilterForm
 from portal.audit.models import AuditEntry
-from portal.audit.services import LogFilters, log_page
+from portal.audit.services import LogFilters, log_entries, log_page
 from portal.auth.access import role_required
 from portal.auth.forms import ROLE_LABELS
 from portal.auth.models import Role
 from portal.auth.services import find_by_login
 from portal.common.i18n import N_, money
 from portal.common.regions import region_tree
+from portal.common.spreadsheets import XLSX, saved, text_cell
 from portal.courses.models import KIND_LABELS, LEVEL_LABELS, MODE_LABELS
 from portal.courses.models import STATUS_LABELS as COURSE_STATUS_LABELS
+from portal.db import SHANGHAI, today
 from portal.enrollment.models import STATUS_LABELS as APPLICATION_STATUS_LABELS
 from portal.enrollment.services import SYSTEM_REASONS as ENROLLMENT_REASONS
 from portal.families.models import DOCUMENT_KIND_LABELS, RELATION_LABELS, VERIFICATION_LABELS
@@ -32,7 +37,8 @@ FIELD_LABELS = {
     "name": N_("姓名"), "title": N_("名称"), "id_number": N_("身份证号"), "relation": N_("关系"),
     "region_code": N_("地区代码"), "role": N_("角色"), "active": N_("启用"), "institution_id": N_("所属机构编号"),
     "via": N_("创建方式"), "uscc": N_("统一社会信用代码"), "kind": N_("类别"), "level": N_("等级"), "mode": N_("方式"),
-    "trade": N_("职业（工种）"), "address": N_("地址"), "phone": N_("电话"), "school": N_("学校"),
+    "trade": N_("职业（工种）"), "hours": N_("总课时"), "schedule": N_("上课安排"), "description": N_("课程介绍"),
+    "how_to_apply": N_("报名方式"), "address": N_("地址"), "phone": N_("电话"), "school": N_("学校"),
     "capacity": N_("招生人数"), "reserved_places": N_("绿色通道预留名额"), "fee_fen": N_("费用"),
     "fee_waiver": N_("免学费"), "national_grant": N_("国家助学金"), "living_allowance": N_("生活补助"),
     "start_date": N_("开课日期"), "end_date": N_("结课日期"), "apply_opens": N_("报名开始"),
@@ -88,7 +94,7 @@ def _shown(object_type: str, field: str, value) -> str:
         return f"{name}（{value}）" if name else str(value)
     labels = VALUE_LABELS.get((object_type, field)) or FIELD_VALUE_LABELS.get(field)
     if labels and value in labels:
-        return _(labels[value])
+        return str(_(labels[value]))  # some tables hold lazy strings
     return str(value)
 
 
@@ -109,30 +115,73 @@ def object_page(entry: AuditEntry) -> str | None:
     return url_for(endpoint, **{id_arg: entry.object_id})
 
 
+def _filters(form: AuditFilterForm) -> LogFilters | None:
+    """The log's filters as the form gives them; None when they name a person who has no account.
+
+    A choice not on the list (a stale link) is left off; a number or date that could not be read is
+    None. An end before the start is explained under it, and no day falls in such a range.
+    """
+    form.validate()
+    actor = find_by_login(form.actor.data) if form.actor.data else None
+    if form.actor.data and actor is None:
+        form.actor.errors.append(_("没有这个手机号或邮箱的账号。"))
+        return None
+    return LogFilters(action="" if form.action.errors else form.action.data,
+                      object_type="" if form.object_type.errors else form.object_type.data,
+                      object_id=form.object_id.data, actor_id=actor.id if actor else None,
+                      start=form.start.data, end=form.end.data)
+
+
 @bp.get("/admin/audit")
 @role_required(Role.admin)
 def log():
     """Who: admin. The audit log, newest first, PER_PAGE at a time, with filters."""
     form = AuditFilterForm(request.args)
-    form.validate()
-
-    # A choice not on the list (a stale link) is left off; a number or date that could not be read is
-    # None. An end before the start is explained under it, and no day falls in such a range.
-    filters = LogFilters(action="" if form.action.errors else form.action.data,
-                         object_type="" if form.object_type.errors else form.object_type.data,
-                         object_id=form.object_id.data, start=form.start.data, end=form.end.data,
-                         before_id=request.args.get("before", type=int))
+    filters = _filters(form)
     entries = []
-    actor = find_by_login(form.actor.data) if form.actor.data else None
-    if form.actor.data and actor is None:
-        form.actor.errors.append(_("没有这个手机号或邮箱的账号。"))
-    else:
-        filters.actor_id = actor.id if actor else None
+    if filters is not None:
+        filters.before_id = request.args.get("before", type=int)
         entries = log_page(filters, PER_PAGE + 1)
     older = (url_for("audit.log", **{**request.args.to_dict(), "before": entries[PER_PAGE - 1].id})
              if len(entries) > PER_PAGE else None)
     more_in_use = any(f.data is not None and f.data != "" or f.errors
                       for f in (form.object_id, form.actor, form.start, form.end))
+    export = url_for("audit.export", **{k: v for k, v in request.args.items() if k != "before"})
     return render_template("audit/log.html", form=form, more_in_use=more_in_use, entries=entries[:PER_PAGE],
-                           older=older, changes=changes, object_page=object_page,
-                           ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS)
+                           older=older, export=export if entries and not form.errors else None, changes=changes,
+                           object_page=object_page, ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS)
+
+
+@bp.get("/admin/audit/export.xlsx")
+@role_required(Role.admin)
+def export():
+    """Who: admin. Every entry the filters match, as an XLSX file with a row for each field changed."""
+    form = AuditFilterForm(request.args)
+    filters = _filters(form)
+    if filters is None or form.errors:  # the log page explains what is wrong with the filters
+        return redirect(url_for("audit.log", **request.args))
+    workbook = log_workbook(log_entries(filters))
+    return send_file(workbook, as_attachment=True, mimetype=XLSX,
+                     download_name=f"audit-log-{today():%Y%m%d}.xlsx")
+
+
+def _label(labels: dict, key: str) -> str:
+    return _(labels[key]) if key in labels else key
+
+
+def log_workbook(entries) -> io.BytesIO:
+    """The entries as an XLSX sheet: when (Asia/Shanghai), who, what, which object, then the field, its
+    value before and after, in the reader's language; an entry that records no field takes one row."""
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(_("操作日志"))
+    sheet.append([_("时间"), _("操作人"), _("操作人账号"), _("操作"), _("对象"), _("对象编号"),
+                  _("内容"), _("修改前"), _("修改后")])
+    for entry in entries:
+        when = WriteOnlyCell(sheet, value=entry.at.astimezone(SHANGHAI).replace(tzinfo=None))
+        when.number_format = "yyyy-mm-dd hh:mm:ss"
+        head = [when, text_cell(sheet, entry.actor.name) if entry.actor else _("系统"),
+                entry.actor.login_name if entry.actor else "", _label(ACTION_LABELS, entry.action),
+                _label(OBJECT_LABELS, entry.object_type), entry.object_id]
+        for change in changes(entry) or [Change("", None, None)]:
+            sheet.append([*head, *(text_cell(sheet, value or "") for value in astuple(change))])
+    return saved(workbook)

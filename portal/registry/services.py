@@ -16,8 +16,6 @@ from typing import BinaryIO
 from flask import current_app
 from flask_babel import gettext as _
 from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -47,6 +45,7 @@ from portal.audit.services import record
 from portal.common import idnumbers
 from portal.common.i18n import N_
 from portal.common.jobs import job
+from portal.common.spreadsheets import saved, text_cell
 from portal.db import db, today, utcnow
 from portal.families.services import recheck_after_import
 from portal.registry.importer import (
@@ -453,14 +452,11 @@ def rejections_workbook(batch: RegistryImport) -> io.BytesIO:
             headers = list(values["cells"])  # every row of one file has the same columns
             sheet.append([*where, _("原因"), *headers])
         texts = [_(reason, **values["params"]), *(values["cells"].get(h, "") for h in headers)]
-        place = [_as_text(sheet, batch.sheets[sheet_no]), row_no] if several else [row_no]
-        sheet.append([*place, *(_as_text(sheet, text) for text in texts)])
+        place = [text_cell(sheet, batch.sheets[sheet_no]), row_no] if several else [row_no]
+        sheet.append([*place, *(text_cell(sheet, text) for text in texts)])
     if headers is None:
         sheet.append([*where, _("原因")])
-    out = io.BytesIO()
-    workbook.save(out)
-    out.seek(0)
-    return out
+    return saved(workbook)
 
 
 # The template's columns: header (as the importer reads it), required, what to write (a msgid).
@@ -510,20 +506,4 @@ def template_workbook() -> io.BytesIO:
     notes.append([])
     notes.append([_("每人一行，不要合并单元格。列的顺序可以调整，列名不能改。")])
     notes.column_dimensions["A"].width, notes.column_dimensions["C"].width = 14, 60
-    out = io.BytesIO()
-    workbook.save(out)
-    out.seek(0)
-    return out
-
-
-def _as_text(sheet, text: str):
-    """A cell that Excel shows as text, even when it starts with "=" (a formula otherwise).
-
-    Control characters, which XLSX cannot hold, are dropped.
-    """
-    text = ILLEGAL_CHARACTERS_RE.sub("", text)
-    if not text.startswith("="):
-        return text
-    cell = WriteOnlyCell(sheet, value=text)
-    cell.data_type = "s"
-    return cell
+    return saved(workbook)

@@ -10,6 +10,7 @@ from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.common.i18n import N_
 from portal.common.jobs import enqueue
+from portal.common.spreadsheets import XLSX
 from portal.extensions import db
 from portal.registry import bp
 from portal.registry.forms import LookupForm, RevealForm, UploadForm
@@ -37,7 +38,6 @@ from portal.registry.services import (
     template_workbook,
 )
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 IMPORTS_SHOWN = 50
 REJECTIONS_PER_PAGE = 100
 HOUSEHOLD_SHOWN = 20

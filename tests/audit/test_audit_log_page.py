@@ -1,17 +1,20 @@
 """The admin's audit log page: entries in words, newest first; filters by action, object, person and
 date; older entries page by page in a fixed number of queries; bad filters explained."""
 import html
+import io
 import re
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from openpyxl import load_workbook
 
 import portal
 from portal.audit import views
 from portal.audit.forms import ACTION_LABELS
 from portal.audit.services import record
 from portal.auth.models import Role
+from portal.common.spreadsheets import XLSX
 from portal.courses.models import CourseStatus
 from portal.courses.services import change_status, update_course
 from portal.db import SHANGHAI
@@ -208,3 +211,45 @@ def test_every_action_the_portal_records_has_a_name():
                 recorded.update(re.findall(r'"([a-z_]+\.[a-z_]+)"', line))
     assert len(recorded) >= 20
     assert recorded <= set(ACTION_LABELS), recorded - set(ACTION_LABELS)
+
+
+def exported(response) -> list[tuple]:
+    """The exported sheet's rows; a cell the spreadsheet would run as a formula reads as ("formula", text)."""
+    assert response.status_code == 200 and response.mimetype == XLSX
+    assert re.match(r'attachment; filename=audit-log-\d{8}\.xlsx', response.headers["Content-Disposition"])
+    sheet = load_workbook(io.BytesIO(response.data)).active
+    return [tuple(("formula", c.value) if c.data_type == "f" else c.value for c in row) for row in sheet.iter_rows()]
+
+
+def test_the_filtered_log_exports_to_excel_a_row_per_field_changed(db, client, as_admin, three, make_course):
+    first, second, course, yesterday = three
+    update_course(second, course, {"title": "=HYPERLINK(\"http://x\")", "hours": 90})
+    db.session.flush()
+
+    page = as_admin.get(f"{LOG}?object_type=courses&object_id={course.id}").text
+    link = html.unescape(re.search(r'<a href="([^"]+)" download>导出符合条件的全部记录（Excel）</a>', page).group(1))
+    header, *rows = exported(as_admin.get(link))
+
+    assert header == ("时间", "操作人", "操作人账号", "操作", "对象", "对象编号", "内容", "修改前", "修改后")
+    assert [row[1:7] for row in rows] == [
+        ("钱老师", second.mobile, "修改课程", "课程", course.id, "名称"),
+        ("钱老师", second.mobile, "修改课程", "课程", course.id, "总课时"),
+        ("钱老师", second.mobile, "发布或关闭课程", "课程", course.id, "状态"),
+        ("赵老师", first.mobile, "创建课程", "课程", course.id, "名称"),
+        ("赵老师", first.mobile, "创建课程", "课程", course.id, "状态")]
+    assert rows[0][8] == '=HYPERLINK("http://x")'  # text, never a formula the spreadsheet would run
+    assert rows[2][7:] == ("草稿", "已发布") and rows[4][7:] == (None, "草稿")
+    made_at = yesterday.astimezone(SHANGHAI).replace(tzinfo=None, microsecond=0)
+    assert abs(rows[4][0] - made_at) <= timedelta(seconds=1)  # a date and time Excel can sort, in China's time
+
+    client.set_cookie("lang", "en", domain="portal.test")
+    header, *rows = exported(as_admin.get(f"{LOG}/export.xlsx?action=user.create"))
+    assert header[0] == "Time" and len(rows) == 1 and rows[0][3] == "Create account"
+
+
+def test_an_export_with_a_bad_filter_goes_back_to_the_explained_page(as_admin, three):
+    response = as_admin.get(f"{LOG}/export.xlsx?actor=nobody@example.cn")
+    assert response.status_code == 302
+    page = as_admin.get(response.headers["Location"]).text
+    assert field_error(page, "actor") == "没有这个手机号或邮箱的账号。"
+    assert "导出符合条件的全部记录" not in page

@@ -35,7 +35,7 @@ PAGES = [
 # Served files carry a policy of their own (portal.families.views), and are not pages.
 FILES = [(Role.applicant, "/documents/{document}"),
          (Role.admin, "/admin/registry/imports/{registry_import}/rejections.xlsx"),
-         (Role.admin, "/admin/registry/template.xlsx")]
+         (Role.admin, "/admin/registry/template.xlsx"), (Role.admin, "/admin/audit/export.xlsx")]
 PLACEHOLDERS = ("course", "draft", "institution", "student", "application", "enrollment", "token", "document",
                 "registry_import", "registry_person")
 INLINE_CODE = [
