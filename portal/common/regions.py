@@ -124,10 +124,16 @@ def load_regions(province_prefixes: tuple[str, ...]) -> int:
 
 @reference_data
 def region_tree() -> list[tuple[str, str, int]]:
-    """(code, name, depth) in display order: each province, then its cities, then their counties."""
-    regions = db.session.execute(select(Region.code, Region.name, Region.level).order_by(Region.code)).all()
-    depth = {RegionLevel.province: 0, RegionLevel.city: 1, RegionLevel.county: 2}
-    return [(r.code, r.name, depth[r.level]) for r in regions]
+    """(code, name, depth) in display order: each province, then its cities, then their counties.
+
+    The depth counts parents, so a county directly under its province (海南's 县级市 and 自治县) sits
+    beside the cities rather than seeming to belong to the city listed before it.
+    """
+    regions = db.session.execute(select(Region.code, Region.name, Region.parent_code).order_by(Region.code)).all()
+    depth: dict[str, int] = {}
+    for r in regions:  # a parent's code sorts before its children's
+        depth[r.code] = depth[r.parent_code] + 1 if r.parent_code in depth else 0
+    return [(r.code, r.name, depth[r.code]) for r in regions]
 
 
 def region_choices() -> list[tuple[str, str]]:
