@@ -32,11 +32,15 @@ class _TypedNumber:
 
     Full-width digits and thousands separators (１,０００ or 1，000) are accepted; when the text is
     not a number, that is the only message shown, not also a range message about a missing value.
+    A field left empty has no value, so the field's own message for a missing value is the one shown.
     """
 
     def process_formdata(self, valuelist):
         if valuelist:
             valuelist = [unicodedata.normalize("NFKC", valuelist[0]).replace(",", "").replace(" ", "")]
+            if not valuelist[0]:  # empty or only spaces: missing, as InputRequired reads raw_data
+                self.raw_data, self.data = valuelist, None
+                return
         super().process_formdata(valuelist)
 
     def pre_validate(self, form):

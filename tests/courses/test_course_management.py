@@ -131,6 +131,9 @@ BAD_VALUES = [
     pytest.param(dict(start_date=""), "start_date", "请填写开课日期。", id="start-missing"),
     pytest.param(dict(start_date="明天"), "start_date", "不是有效的日期值", id="start-not-a-date"),
     pytest.param(dict(capacity="三十"), "capacity", "不是有效的整数", id="capacity-not-a-number"),
+    pytest.param(dict(capacity=""), "capacity", "请填写招生人数。", id="capacity-missing"),
+    pytest.param(dict(hours="　"), "hours", "请填写总课时。", id="hours-blank"),
+    pytest.param(dict(fee_yuan=""), "fee_yuan", "请填写费用，免费请填0。", id="fee-missing"),
     pytest.param(dict(region_code="999999"), "region_code", "不是有效的选择", id="region-unknown"),
     pytest.param(dict(kind="bogus"), "kind", "不是有效的选择", id="kind-unknown"),
 ]
