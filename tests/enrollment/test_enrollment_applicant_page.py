@@ -145,6 +145,32 @@ def test_withdrawing(db, client, login, family):
     assert db.session.get(Application, apps["submitted"].id).status == S.withdrawn
 
 
+def confirmation(card_html: str, action: str) -> str:
+    """The <details> that holds the form posting to `action`: its button only appears once opened."""
+    found = [d for d in re.findall(r"<details class=\"confirm\">.*?</details>", card_html, re.S)
+             if f'/{action}"' in d]
+    assert len(found) == 1, f"the {action} form is not behind a confirmation"
+    return found[0]
+
+
+def test_declining_and_withdrawing_ask_first_and_say_what_cannot_be_undone(client, login, family):
+    grandmother, apps = family
+    login(grandmother)
+    page = client.get("/applications").text
+    electric = card(page, "电工扶贫班")
+    decline = confirmation(electric, "decline")
+    assert re.search(r"<summary[^>]*>放弃名额…<span class=\"visually-hidden\"> 电工扶贫班</span></summary>", decline)
+    assert "放弃后，名额会马上让给等候的人，不能恢复。" in decline
+    assert re.search(r'<button type="submit">确定放弃名额<', decline)
+    assert f'action="/applications/{apps["admitted"].id}/accept"' not in decline  # accepting stays one tap
+    for title, application in (("缝纫班", apps["submitted"]), ("焊工班", apps["waitlisted"])):
+        withdraw = confirmation(card(page, title), "withdraw")
+        assert f'action="/applications/{application.id}/withdraw"' in withdraw
+        assert re.search(r"<summary[^>]*>撤回报名…<", withdraw)
+        assert "撤回后，这份报名就取消了，不能恢复。" in withdraw
+        assert re.search(r'<button type="submit">确定撤回报名<', withdraw)
+
+
 def test_an_action_the_state_does_not_allow_is_refused_with_a_message(db, client, login, family):
     grandmother, apps = family
     login(grandmother)
