@@ -30,7 +30,9 @@ class StudentForm(PortalForm):
     id_number = StringField(_l("学生身份证号"), filters=[idnumbers.normalize],
                             description=_l("18位，最后一位可能是字母X。出生日期和性别从身份证号自动读出。"),
                             render_kw={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"})
-    relation = SelectField(_l("学生是您的"), choices=_choices(RELATION_LABELS))
+    # No default: a grandmother who left it at 本人 would record her grandchild as herself.
+    relation = SelectField(_l("学生是您的"), choices=[("", _l("请选择"))] + _choices(RELATION_LABELS),
+                           validators=[DataRequired(_l("请选择学生是您的什么人。"))])
     region_code = SelectField(_l("户籍所在地区"), choices=[], validate_choice=False,
                               description=_l("不选时按身份证号前6位所属地区。"))
     phone = StringField(_l("学生手机号（选填）"), filters=[_digits_only], validators=[

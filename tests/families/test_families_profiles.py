@@ -1,5 +1,6 @@
 """Student profiles over HTTP: adding and editing them, ID numbers validated and kept encrypted, one ID per
 account, the registry check (verified, name mismatch, not found) told plainly, and who may see what."""
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -112,6 +113,7 @@ def test_a_bad_id_number_is_explained_and_nothing_is_saved(as_applicant, student
     ("name", "　 ", "请填写学生姓名。"),
     ("phone", "1380013800", "手机号应为11位数字，以1开头。"),
     ("region_code", "999999", "请选择户籍所在地区。"),
+    ("relation", "", "请选择学生是您的什么人。"),  # left as the form first shows it
 ])
 def test_other_bad_fields_are_explained_and_nothing_is_saved(as_applicant, student_form, id_number, counts,
                                                              field_error, field, value, message):
@@ -119,6 +121,12 @@ def test_other_bad_fields_are_explained_and_nothing_is_saved(as_applicant, stude
     response = as_applicant.post(NEW, data=student_form(id_number(), **{field: value}))
     assert response.status_code == 200 and field_error(response, field) == message
     assert counts() == before
+
+
+def test_the_relation_is_asked_not_assumed(as_applicant):
+    select = re.search(r'<select id="relation".*?</select>', as_applicant.get(NEW).text, re.S).group(0)
+    assert '<option value="">请选择</option><option value="self">本人</option>' in select
+    assert "selected" not in select
 
 
 def test_a_full_width_phone_number_is_read(db, as_applicant, applicant, student_form, id_number):
