@@ -5,7 +5,7 @@ date and number formatters a hundred times, and each Flask-Babel call walks the 
 again. Catalogs and CLDR data do not change while the process runs, so a result keyed by locale
 and arguments stays right.
 """
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 
@@ -13,6 +13,8 @@ from babel import dates, numbers
 from flask import Flask, current_app, has_request_context, request
 from flask_babel import format_currency, get_locale, get_translations
 from jinja2 import pass_context
+
+from portal.db import SHANGHAI
 
 LANG_COOKIE = "lang"
 ELDER_COOKIE = "elder"
@@ -83,6 +85,15 @@ def format_date(context, value: date | None, fmt: str = "medium") -> str:
 
 
 @pass_context
+def format_moment(context, value: datetime | None) -> str:
+    """A moment in China's time: the day written as the portal writes dates, then the hour and minute."""
+    if not value:
+        return ""
+    local, locale = value.astimezone(SHANGHAI), _locale(context)
+    return f"{_format_date(local.date(), 'medium', locale)} {dates.format_time(local, 'short', locale=locale)}"
+
+
+@pass_context
 def format_number(context, value) -> str:
     return _format_number(value, _locale(context))
 
@@ -98,6 +109,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["translated"] = translated
     app.jinja_env.filters["money"] = money
     app.jinja_env.filters["date"] = format_date
+    app.jinja_env.filters["moment"] = format_moment
     app.jinja_env.filters["number"] = format_number
     app.jinja_env.add_extension("jinja2.ext.loopcontrols")
 

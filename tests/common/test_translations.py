@@ -202,3 +202,13 @@ def test_form_labels_made_at_import_follow_the_request_language(client):
     assert "Mobile number or email" in client.get("/login").text
     _choose(client, "zh_Hant_TW")
     assert "手機號或電子郵件" in client.get("/login").text
+
+
+@pytest.mark.parametrize("code, shown", [("zh_Hans_CN", "2026年11月24日 05:10"), ("en", "Nov 24, 2026 5:10\u202fAM"),
+                                          ("zh_Hant_TW", "2026年11月24日 清晨5:10")])
+def test_a_moment_reads_like_the_portals_dates_in_chinas_time(app, code, shown):
+    from datetime import UTC, datetime
+
+    from portal.common.i18n import format_moment
+    late_evening_utc = datetime(2026, 11, 23, 21, 10, tzinfo=UTC)  # already the next morning in China
+    assert format_moment({"current_locale": code}, late_evening_utc) == shown
