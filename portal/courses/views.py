@@ -31,7 +31,7 @@ from portal.courses.services import (
     update_course,
 )
 from portal.db import today
-from portal.enrollment.services import promote
+from portal.enrollment.services import family_for_course, promote
 from portal.extensions import db
 
 # Far past any real catalog; keeps OFFSET inside the database's integer range.
@@ -91,7 +91,18 @@ def detail(course_id: int):
     if course.status == CourseStatus.draft and not (_may_manage(course) or _is_admin()):
         abort(404)
     return render_template("courses/detail.html", course=course, region_path=_region_path(course.region),
-                           application_state=course.application_state(today()))
+                           application_state=course.application_state(today()), applied=_applied_names(course))
+
+
+def _applied_names(course: Course) -> list[str]:
+    """The logged-in applicant's students when every one has already applied to the course, else none.
+
+    Anonymous visitors get no query, so the page they share (and public_page caches) stays the same.
+    """
+    if not (current_user.is_authenticated and current_user.role == Role.applicant):
+        return []
+    family = family_for_course(current_user, course.id)
+    return [student.name for student, has_applied in family] if all(has for student, has in family) else []
 
 
 def _region_path(region: Region) -> list[str]:

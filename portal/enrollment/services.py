@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
@@ -26,6 +26,7 @@ from portal.common.i18n import N_
 from portal.courses.models import Course
 from portal.db import db, today, utcnow
 from portal.enrollment.models import (
+    LIVE,
     STATUS_LABELS,
     TRANSITIONS,
     Application,
@@ -304,6 +305,14 @@ def family_applications(account: User) -> list[FamilyStudent]:
         family[application.student_id].applications.append(
             FamilyApplication(application, enrollment_id, steps[application.id], positions.get(application.id)))
     return list(family.values())
+
+
+def family_for_course(account: User, course_id: int) -> list[tuple[Student, bool]]:
+    """The account's students, each with whether they have a live application to the course: one query."""
+    applied = exists().where(Application.student_id == Student.id, Application.course_id == course_id,
+                             Application.status.in_(LIVE))
+    return [(student, bool(has)) for student, has in db.session.execute(
+        select(Student, applied).where(Student.account_id == account.id).order_by(Student.id))]
 
 
 @dataclass

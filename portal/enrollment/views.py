@@ -15,13 +15,14 @@ from portal.courses.services import load_course
 from portal.db import today
 from portal.enrollment import bp
 from portal.enrollment.forms import DECISIONS, ActionForm, ApplyForm, BulkDecisionForm, DecisionForm, QueueFilterForm
-from portal.enrollment.models import LIVE, STATUS_LABELS, TRANSITIONS, Application, ApplicationStatus
+from portal.enrollment.models import STATUS_LABELS, TRANSITIONS, Application, ApplicationStatus
 from portal.enrollment.services import (
     SYSTEM_REASONS,
     EnrollmentError,
     QueueFilters,
     family_application,
     family_applications,
+    family_for_course,
     institution_application,
     institution_applications,
     lapse_overdue,
@@ -33,7 +34,7 @@ from portal.enrollment.services import (
 )
 from portal.extensions import db
 from portal.families.models import Student
-from portal.families.services import evidence_for, students_of
+from portal.families.services import evidence_for
 
 S = ApplicationStatus
 QUEUE_PAGE_SIZE = 50
@@ -55,10 +56,9 @@ def apply(course_id: int):
     course = load_course(course_id)
     if course is None or course.status == CourseStatus.draft:
         abort(404)
-    students = students_of(current_user)
-    applied = set(db.session.scalars(select(Application.student_id).where(
-        Application.course_id == course.id, Application.status.in_(LIVE),
-        Application.student_id.in_([s.id for s in students])))) if students else set()
+    family = family_for_course(current_user, course.id)
+    students = [student for student, has_applied in family]
+    applied = {student.id for student, has_applied in family if has_applied}
     form = ApplyForm()
     form.student_id.choices = [(s.id, s.name) for s in students]
     error = None

@@ -12,6 +12,7 @@ from portal.auth.models import Role
 from portal.common.i18n import money
 from portal.courses.models import CourseKind, CourseLevel, CourseStatus
 from portal.db import today
+from portal.enrollment.services import submit_application
 
 
 def days(n: int):
@@ -133,6 +134,52 @@ def test_the_public_and_applicants_get_the_apply_button(client, make_course, mak
         login(make_user(role=role))
     apply = section(course_page(client, course), "apply-title")
     assert f'href="/courses/{course.id}/apply"' in apply and "我要报名" in apply
+
+
+def test_an_applicant_whose_students_have_all_applied_is_sent_to_their_applications(client, make_course, make_user,
+                                                                                   make_student, login):
+    course = make_course()
+    parent = make_user(role=Role.applicant)
+    for name in ("黎小海", "黎小梅"):
+        submit_application(parent, make_student(account=parent, name=name), course, today())
+    login(parent)
+    apply = section(course_page(client, course), "apply-title")
+    assert "黎小海、黎小梅都已经报名了这门课程，不用再报名。" in apply
+    assert '<a class="button" href="/applications">查看我的报名</a>' in apply
+    assert f'href="/family/students/new?next=/courses/{course.id}/apply">为其他学生报名？先添加学生</a>' in apply
+    assert "我要报名" not in apply
+
+
+def test_an_applicant_with_a_student_yet_to_apply_or_none_gets_the_apply_button(client, make_course, make_user,
+                                                                                make_student, login):
+    course, other_course = make_course(), make_course()
+    parent = make_user(role=Role.applicant)
+    login(parent)
+    assert "我要报名" in section(course_page(client, course), "apply-title")  # no students yet
+    submit_application(parent, make_student(account=parent), other_course, today())
+    make_student(account=parent)
+    submit_application(parent, make_student(account=parent), course, today())
+    apply = section(course_page(client, course), "apply-title")
+    assert "我要报名" in apply and "不用再报名" not in apply
+
+
+def test_the_page_runs_a_fixed_number_of_queries_for_an_applicant(client, db, make_course, make_user, make_student,
+                                                                   login, count_queries):
+    course = make_course()
+    parent = make_user(role=Role.applicant)
+    login(parent)
+
+    def queries() -> int:
+        db.session.expire_all()
+        with count_queries() as statements:
+            assert "不用再报名" in course_page(client, course)
+        return len(statements)
+
+    submit_application(parent, make_student(account=parent), course, today())
+    few = queries()
+    for _ in range(4):
+        submit_application(parent, make_student(account=parent), course, today())
+    assert queries() == few
 
 
 @pytest.mark.parametrize("role", [Role.staff, Role.finance, Role.admin])

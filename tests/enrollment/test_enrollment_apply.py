@@ -1,6 +1,7 @@
 """Applying: the apply page, the green channel's immediate admission while reserved places last,
 eligibility checked again at application, one live application per student and course, and
 courses that are not taking applications."""
+import re
 from datetime import timedelta
 
 import pytest
@@ -217,6 +218,46 @@ def test_applying_twice_on_the_page_says_so_and_writes_nothing(db, client, login
     assert response.status_code == 200
     assert "王小明已经报名了这门课程，不用重复报名。" in response.text
     assert count(db, Application) == applications
+
+
+@pytest.mark.parametrize("names, message", [
+    (["王小明"], "王小明已经报名了这门课程，不用再报名。"),
+    (["黎小海", "黎小梅"], "黎小海、黎小梅都已经报名了这门课程，不用再报名。"),
+], ids=["one-student", "two-students"])
+def test_when_every_student_has_applied_the_page_says_so_instead_of_a_form(db, client, login, make_user, make_course,
+                                                                          plain_student, apply, names, message):
+    parent = make_user(Role.applicant)
+    course = make_course()
+    for name in names:
+        apply(plain_student(account=parent, name=name), course)
+    login(parent)
+    page = client.get(f"/courses/{course.id}/apply").text
+    assert message in page
+    assert '<a class="button" href="/applications">查看我的报名</a>' in page
+    assert f'href="/family/students/new?next=/courses/{course.id}/apply">为其他学生报名？先添加学生</a>' in page
+    assert "确认报名" not in page and 'type="radio"' not in page
+
+
+def test_the_one_student_left_to_apply_is_chosen_already(db, client, login, make_user, make_course, plain_student,
+                                                         apply):
+    parent = make_user(Role.applicant)
+    course = make_course()
+    applied, left = plain_student(account=parent, name="黎小海"), plain_student(account=parent, name="黎小梅")
+    apply(applied, course)
+    login(parent)
+    page = client.get(f"/courses/{course.id}/apply").text
+    assert re.search(rf'<input type="radio" id="student-{applied.id}"[^>]* disabled>', page)
+    assert re.search(rf'<input type="radio" id="student-{left.id}"[^>]* checked>', page)
+    assert "确认报名" in page and "不用再报名" not in page
+
+
+def test_after_withdrawing_the_form_is_offered_again(db, client, login, make_user, make_course, plain_student, apply):
+    parent = make_user(Role.applicant)
+    course = make_course()
+    transition(parent, apply(plain_student(account=parent), course), S.withdrawn)
+    login(parent)
+    page = client.get(f"/courses/{course.id}/apply").text
+    assert "确认报名" in page and "不用再报名" not in page
 
 
 def test_a_family_without_students_is_sent_to_add_one(client, login, make_user, make_course):
