@@ -67,7 +67,8 @@ class CourseForm(PortalForm):
     national_grant = BooleanField(_l("国家助学金"))
     living_allowance = BooleanField(_l("生活补助"))
     description = TextAreaField(_l("课程介绍"), validators=[Optional()])
-    how_to_apply = TextAreaField(_l("报名方式"), validators=[Optional()])
+    how_to_apply = TextAreaField(_l("报名方式"), validators=[Optional()],
+                                 description=_l("学生在本平台上报名。这里可以写到哪里能请人帮忙报名、录取后报到要带什么。"))
     submit = SubmitField(_l("保存"))
 
     def validate_fee_yuan(self, field):
