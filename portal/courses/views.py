@@ -78,6 +78,8 @@ def catalog():
         page=min(max(1, request.args.get("page", 1, type=int)), MAX_CATALOG_PAGE))
     results = search_catalog(query, today(), current_app.config["CATALOG_PAGE_SIZE"])
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    if query.page > results.pages:  # a page past the last, from an old link or fewer matches now
+        return redirect(url_for("courses.catalog", page=results.pages, **args))
     return render_template("courses/catalog.html", form=form, results=results, page_args=args,
                            region_options=region_options(region_tags, query.region),
                            trade_choices=[(t, t) for t in trade_names])

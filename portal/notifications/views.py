@@ -17,6 +17,8 @@ def inbox():
     """Who: any logged-in user. Their own notifications, newest first, the unread ones marked."""
     page = min(max(1, request.args.get("page", 1, type=int)), MAX_PAGE)
     notifications, more = notifications_of(current_user, page, PAGE_SIZE)
+    if page > 1 and not notifications:  # a page past the last, from an old link
+        return redirect(url_for("notifications.inbox"))
     return render_template("notifications/inbox.html", page=page, more=more,
                            items=[(n, text_of(n)) for n in notifications],
                            unread=any(n.read_at is None for n in notifications))

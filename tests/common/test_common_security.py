@@ -155,3 +155,9 @@ def test_preference_cookies_are_httponly_and_samesite_lax(client):
         flags = [part.strip().lower() for part in cookie.split(";")]
         assert "httponly" in flags and "samesite=lax" in flags
         assert any(f.startswith("max-age=") and int(f.split("=")[1]) >= 300 * 24 * 3600 for f in flags)
+
+
+def test_opening_a_button_only_address_gets_the_portals_page_in_chinese(client):
+    response = client.get("/logout")  # logging out is a form's button, never a link
+    assert response.status_code == 405 and "POST" in response.headers["Allow"]
+    assert "<h1>不能这样打开</h1>" in response.text and "返回上一页" in response.text

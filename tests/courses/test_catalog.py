@@ -187,11 +187,11 @@ def test_pages_of_twenty(client, many_courses):
     assert pager_link(second, "next") is None
 
 
-def test_page_past_the_end_shows_count_and_no_cards(client, many_courses):
-    page = catalog(client, q="电工", page="7")
-    assert total(page) == 25
-    assert titles(page) == []
-    assert "没有符合条件的课程" in page
+def test_a_page_past_the_end_goes_to_the_last_page_keeping_the_filters(client, many_courses):
+    response = client.get("/courses", query_string={"q": "电工", "page": "7"})
+    assert response.status_code == 302
+    assert parse_qs(urlsplit(response.headers["Location"]).query) == {"q": ["电工"], "page": ["2"]}
+    assert titles(client.get(response.headers["Location"]).text) == [f"电工第{n:02d}期" for n in range(21, 26)]
 
 
 def test_pager_links_keep_the_filters(client, many_courses):
@@ -260,12 +260,11 @@ def test_invalid_filter_values_are_ignored(client, make_course, params):
         assert titles(response.text) == ["电工扶贫班"]
 
 
-def test_absurd_page_number_shows_the_count_not_an_error(client, make_course):
+def test_absurd_page_number_goes_to_the_last_page_not_an_error(client, make_course):
     make_course(title="电工扶贫班")
     response = client.get("/courses", query_string={"page": "9" * 30})
-    assert response.status_code == 200
-    assert total(response.text) == 1
-    assert titles(response.text) == []
+    assert response.status_code == 302
+    assert titles(client.get(response.headers["Location"]).text) == ["电工扶贫班"]
 
 
 # --- queries per page ------------------------------------------------------------------------

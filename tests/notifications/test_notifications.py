@@ -84,6 +84,8 @@ def test_the_inbox_pages(db, client, login, make_user, monkeypatch):
     assert len(inbox_items(first)) == 2 and "更早的通知" in first
     second = client.get("/notifications?page=2").text
     assert len(inbox_items(second)) == 1 and "学生0" in second and "较新的通知" in second
+    past_the_end = client.get("/notifications?page=5")  # not "还没有通知", which would not be true
+    assert past_the_end.status_code == 302 and past_the_end.headers["Location"] == "/notifications"
 
 
 @pytest.mark.parametrize("role", list(Role))
