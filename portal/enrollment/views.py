@@ -10,7 +10,7 @@ from sqlalchemy import select
 from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.common.security import safe_next
-from portal.courses.models import Course, CourseStatus
+from portal.courses.models import Course, CourseKind, CourseStatus
 from portal.courses.services import load_course
 from portal.db import today
 from portal.enrollment import bp
@@ -34,7 +34,7 @@ from portal.enrollment.services import (
 )
 from portal.extensions import db
 from portal.families.models import Student
-from portal.families.services import evidence_for
+from portal.families.services import document_counts, evidence_for
 
 S = ApplicationStatus
 QUEUE_PAGE_SIZE = 50
@@ -76,8 +76,12 @@ def apply(course_id: int):
             else:
                 flash(_("已为%(name)s提交报名，请等待学校审核。", name=student.name), "success")
             return redirect(url_for("enrollment.my_applications"))
+    # Whether the student is recognised as poor decides the green channel: say where each one stands.
+    green_matters = course.kind == CourseKind.poverty_class or course.reserved_places > 0
+    proofs = document_counts(s.id for s in students if s.id not in applied) if green_matters and students else {}
     return render_template("enrollment/apply.html", course=course, students=students, applied=applied, form=form,
-                           state=course.application_state(today()), error=error)
+                           state=course.application_state(today()), error=error, green_matters=green_matters,
+                           proofs=proofs)
 
 
 @bp.get("/applications")

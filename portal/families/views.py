@@ -72,7 +72,13 @@ def _upload_too_large(e):
     """An oversized proof (only the upload has a size limit): say so on the student's page, not in a bare 413."""
     flash(_("文件超过%(mb)dMB，请拍照时选择较小尺寸或分几次上传。",
             mb=current_app.config["PROOF_MAX_BYTES"] // 2**20), "error")
-    return redirect(url_for("families.student", student_id=request.view_args["student_id"]))
+    return redirect(url_for("families.student", student_id=request.view_args["student_id"], next=_back_to()))
+
+
+def _back_to() -> str | None:
+    """The page the student's page was opened from to add proof (a course's application form), if on this site."""
+    target = (request.args.get("next") or "").strip()
+    return target if target and safe_next(target, url_for("families.family")) == target else None
 
 
 def _own_student(student_id: int) -> Student:
@@ -133,13 +139,14 @@ def student(student_id: int):
 
 def _student_page(student: Student, form: DocumentForm):
     return render_template("families/student.html", student=student, form=form, documents=documents_of(student),
-                           region=db.session.get(Region, student.region_code), today=today(), age_on=age_on)
+                           region=db.session.get(Region, student.region_code), today=today(), age_on=age_on,
+                           back_to=_back_to())
 
 
 @bp.post("/family/students/<int:student_id>/documents")
 @role_required(Role.applicant)
 def upload(student_id: int):
-    """Who: applicants, for students of their own family. Upload one proof document."""
+    """Who: applicants, for students of their own family. Upload one proof document, then go back to `next`."""
     student = _own_student(student_id)
     form = DocumentForm()
     if form.validate_on_submit():
@@ -152,7 +159,7 @@ def upload(student_id: int):
         else:
             db.session.commit()
             flash(_("材料已上传。"), "success")
-            return redirect(url_for("families.student", student_id=student.id))
+            return redirect(_back_to() or url_for("families.student", student_id=student.id))
     return _student_page(student, form)
 
 

@@ -199,6 +199,10 @@ def test_grandmother_applies_through_the_green_channel_and_downloads_the_notice(
     looks_right(phone)
 
     expect(phone.get_by_label(f"{granddaughter}（未在建档立卡名单中）")).to_be_enabled()
+    # Beside her name: no green channel without a registry match, and where to upload proof instead.
+    hint = phone.locator("main .green-hint", has_text="这次报名不走绿色通道")
+    expect(hint).to_contain_text("可以在学生资料页上传贫困证明或户口簿")
+    expect(hint.get_by_role("link", name=f"上传证明材料 {granddaughter}")).to_be_visible()
     phone.get_by_label("符志强（建档立卡已核验）").check()
     phone.get_by_role("button", name="确认报名").click()
 
@@ -276,6 +280,7 @@ def test_student_uploads_proof_and_staff_verify_it_and_admit(page: Page, open_pa
     card = page.locator("ul.cards > li.card", has_text="海南省技师学院").first
     course = open_course_and_apply(page, card)
     expect(page.get_by_label(f"{student}（未在建档立卡名单中）")).to_be_checked()  # the only student
+    expect(page.locator("main .green-hint")).to_have_text("证明材料已上传，报名后学校会审核；审核通过后走绿色通道。")
     page.get_by_role("button", name="确认报名").click()
     expect(page.locator("main .flash")).to_contain_text(f"已为{student}提交报名，请等待学校审核")
     application = application_of(page, student, course)

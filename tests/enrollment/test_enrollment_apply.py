@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
 from portal.auth.models import Role
-from portal.courses.models import CourseStatus
+from portal.courses.models import CourseKind, CourseStatus
 from portal.enrollment.models import Application, ApplicationStatus
 from portal.enrollment.services import (
     EnrollmentError,
@@ -19,7 +19,7 @@ from portal.enrollment.services import (
     today,
     transition,
 )
-from portal.families.models import Verification
+from portal.families.models import ProofDocument, Verification
 
 S = ApplicationStatus
 
@@ -247,7 +247,7 @@ def test_the_one_student_left_to_apply_is_chosen_already(db, client, login, make
     login(parent)
     page = client.get(f"/courses/{course.id}/apply").text
     assert re.search(rf'<input type="radio" id="student-{applied.id}"[^>]* disabled>', page)
-    assert re.search(rf'<input type="radio" id="student-{left.id}"[^>]* checked>', page)
+    assert re.search(rf'<input type="radio" id="student-{left.id}"[^>]* checked[ >]', page)
     assert "确认报名" in page and "不用再报名" not in page
 
 
@@ -258,6 +258,62 @@ def test_after_withdrawing_the_form_is_offered_again(db, client, login, make_use
     login(parent)
     page = client.get(f"/courses/{course.id}/apply").text
     assert "确认报名" in page and "不用再报名" not in page
+
+
+def green_hint(page: str, student) -> str:
+    """The words beside the student on the apply page about the green channel, tags removed ("" if none)."""
+    found = re.search(rf'<p class="hint green-hint" id="student-{student.id}-green">(.*?)</p>', page, re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", found.group(1))).strip() if found else ""
+
+
+def test_each_student_is_told_where_they_stand_for_the_green_channel(db, client, login, make_user, make_course,
+                                                                     make_student, green_student):
+    parent = make_user(Role.applicant)
+    course = make_course(reserved_places=5)
+    listed = green_student(account=parent, name="黎小海")
+    proven = make_student(account=parent, name="黎小湖", verification=Verification.proof_verified)
+    unlisted = make_student(account=parent, name="黎小梅")
+    waiting = make_student(account=parent, name="黎小山")
+    db.session.add(ProofDocument(student_id=waiting.id, kind="poverty_certificate", filename="贫困证明.png",
+                                 content_type="image/png", size=3, sha256="0" * 64, data=b"png",
+                                 uploaded_by_id=parent.id))
+    refused = make_student(account=parent, name="黎小河", verification=Verification.proof_rejected)
+    misnamed = make_student(account=parent, name="黎小江", verification=Verification.name_mismatch)
+    db.session.flush()
+    login(parent)
+    page = client.get(f"/courses/{course.id}/apply").text
+
+    def upload_link(student, words: str) -> str:
+        return (f'<a href="/family/students/{student.id}?next=/courses/{course.id}/apply#upload">{words}'
+                f'<span class="visually-hidden"> {student.name}</span></a>')
+
+    assert green_hint(page, listed) == green_hint(page, proven) == "报名走绿色通道。"
+    assert green_hint(page, unlisted) == ("没有在建档立卡名单中找到，这次报名不走绿色通道。"
+                                          "如果家里是建档立卡贫困户，可以在学生资料页上传贫困证明或户口簿，"
+                                          "学校审核通过后走绿色通道。上传证明材料 黎小梅")
+    assert upload_link(unlisted, "上传证明材料") in page
+    assert green_hint(page, waiting) == "证明材料已上传，报名后学校会审核；审核通过后走绿色通道。"
+    assert f"/family/students/{waiting.id}?" not in page
+    assert green_hint(page, refused).startswith(
+        "证明材料没有通过学校审核，这次报名不走绿色通道。可以在学生资料页上传新的贫困证明或户口簿")
+    assert upload_link(refused, "上传新的证明材料") in page
+    assert green_hint(page, misnamed).startswith("姓名和建档立卡名单上的不一致，这次报名不走绿色通道。")
+    assert upload_link(misnamed, "上传证明材料") in page
+    assert f'value="{unlisted.id}" aria-describedby="student-{unlisted.id}-green">' in page
+
+
+def test_the_green_channel_is_not_mentioned_where_it_does_not_apply(db, client, login, make_user, make_course,
+                                                                    make_student, apply):
+    parent = make_user(Role.applicant)
+    regular = make_course(kind=CourseKind.free_training, reserved_places=0)
+    unlisted = make_student(account=parent, name="黎小梅")
+    login(parent)
+    assert "green-hint" not in client.get(f"/courses/{regular.id}/apply").text
+    course = make_course()
+    other = make_student(account=parent, name="黎小山")
+    apply(unlisted, course)  # already applied: nothing to choose, nothing to advise
+    page = client.get(f"/courses/{course.id}/apply").text
+    assert green_hint(page, unlisted) == "" and green_hint(page, other).startswith("没有在建档立卡名单中找到")
 
 
 def test_a_family_without_students_is_sent_to_add_one(client, login, make_user, make_course):

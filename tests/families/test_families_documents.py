@@ -117,6 +117,29 @@ def test_the_same_file_twice_is_refused(as_applicant, student, png, counts, fiel
     assert counts() == before
 
 
+def test_opened_from_an_application_form_the_upload_goes_back_to_it(db, as_applicant, student, png):
+    back = "/courses/7/apply"
+    shown = as_applicant.get(f"/family/students/{student.id}?next={back}").text
+    assert f'<a href="{back}">返回报名</a>' in shown and "返回我的家庭" not in shown
+    assert f'action="/family/students/{student.id}/documents?next=/courses/7/apply"' in shown
+    response = as_applicant.post(f"/family/students/{student.id}/documents?next={back}",
+                                 data={"kind": "poverty_certificate", "file": (BytesIO(png), "证明.png")},
+                                 content_type="multipart/form-data")
+    assert response.status_code == 302 and response.location == back
+    assert len(documents(db)) == 1
+
+
+@pytest.mark.parametrize("target", ["https://example.com/apply", "//example.com/apply", "courses/7/apply"])
+def test_only_pages_of_the_portal_are_gone_back_to(as_applicant, student, png, target):
+    shown = as_applicant.get(f"/family/students/{student.id}", query_string={"next": target}).text
+    assert "返回报名" not in shown and f'href="{target}"' not in shown
+    assert f'action="/family/students/{student.id}/documents"' in shown
+    response = as_applicant.post(f"/family/students/{student.id}/documents", query_string={"next": target},
+                                 data={"kind": "poverty_certificate", "file": (BytesIO(png), "证明.png")},
+                                 content_type="multipart/form-data")
+    assert response.status_code == 302 and response.location.endswith(f"/family/students/{student.id}")
+
+
 def test_a_verified_student_is_not_asked_for_proof(as_applicant, applicant, make_student):
     student = make_student(account=applicant, verification=Verification.registry_verified)
     page = as_applicant.get(f"/family/students/{student.id}").text
