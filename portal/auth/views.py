@@ -10,6 +10,7 @@ from portal.auth.access import role_required
 from portal.auth.forms import AccountForm, ActiveForm, LoginForm, LogoutForm, RegisterForm
 from portal.auth.models import Role, User
 from portal.auth.services import AccountError, authenticate, create_user, set_active
+from portal.common.i18n import N_
 from portal.common.regions import Region, RegionLevel
 from portal.common.security import safe_next
 from portal.extensions import db, limiter, login_manager
@@ -24,7 +25,10 @@ def load_user(user_id: str) -> User | None:
 
 
 login_manager.login_view = "auth.login"
-login_manager.login_message = None
+# Flashed, in the visitor's language, when a page that needs an account (such as 我要报名) sends them to log in.
+login_manager.login_message = N_("请先登录。还没有账号的，请先注册。")
+login_manager.login_message_category = "info"
+login_manager.localize_callback = _
 
 
 @bp.route("/register", methods=["GET", "POST"])

@@ -101,3 +101,42 @@ def test_local_next_is_honoured(client, user):
                                     "\\\\evil.com", "javascript:alert(1)", "/\t/evil.com", "evil.com", " //evil.com"])
 def test_next_pointing_off_site_lands_on_home(client, user, target):
     assert landing(post_login(client, "13912345678", next_=target)) == "/"
+
+
+# --- sent here by a page that needs an account -----------------------------------------------------
+
+LOG_IN_FIRST = "请先登录。还没有账号的，请先注册。"
+
+
+def test_a_visitor_sent_to_log_in_is_told_why(client, make_course):
+    course = make_course()
+    response = client.get(f"/courses/{course.id}/apply")  # 我要报名
+    assert unquote(landing(response)) == f"/login?next=/courses/{course.id}/apply"
+    page = client.get(landing(response)).text
+    assert f'<p class="flash info" role="status">{LOG_IN_FIRST}</p>' in page
+    assert LOG_IN_FIRST not in client.get(landing(response)).text  # said once
+
+
+def test_choosing_to_log_in_is_not_met_with_the_reason(client):
+    assert LOG_IN_FIRST not in client.get("/login?next=/courses").text  # the header's 登录 link
+
+
+def test_the_reason_is_in_the_visitors_language(client, monkeypatch):
+    import flask_babel
+
+    real = flask_babel.Domain.get_translations
+
+    class English:
+        def __init__(self, catalog):
+            self.catalog = catalog
+
+        def ugettext(self, message):
+            return "Please log in first." if message == LOG_IN_FIRST else self.catalog.ugettext(message)
+
+        def __getattr__(self, name):
+            return getattr(self.catalog, name)
+
+    monkeypatch.setattr(flask_babel.Domain, "get_translations", lambda self: English(real(self)))
+    client.set_cookie("lang", "en", domain="portal.test")
+    page = client.get(landing(client.get("/applications"))).text
+    assert "Please log in first." in page and LOG_IN_FIRST not in page

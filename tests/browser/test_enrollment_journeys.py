@@ -185,6 +185,7 @@ def test_grandmother_applies_through_the_green_channel_and_downloads_the_notice(
     # 我要报名 asks her to log in; she registers instead, and each step brings her back to the course.
     phone.locator("main .apply").get_by_role("link", name="我要报名").click()
     expect(phone.locator("h1")).to_have_text("登录")
+    expect(phone.locator("main .flash")).to_have_text("请先登录。还没有账号的，请先注册。")
     phone.locator("main").get_by_role("link", name="注册").click()
     fill_in_registration(phone, "符玉兰", unique_mobile())
     expect(phone.locator("h1")).to_contain_text(course)
