@@ -1,4 +1,6 @@
 """The admin makes staff accounts (bound to an institution) and finance accounts (bound to a region)."""
+import re
+
 import pytest
 from sqlalchemy import func, select
 
@@ -142,3 +144,35 @@ def test_applicant_accounts_are_not_managed_here(admin_client, db, make_user):
 def account_by_id(db, user_id: int) -> User:
     db.session.expire_all()
     return db.session.get(User, user_id)
+
+
+def account_row(page: str, name: str) -> str:
+    rows = re.findall(rf'<tr><th scope="row">{name}</th>.*?</tr>', page, re.S)
+    assert len(rows) == 1, f"no single row for {name}"
+    return rows[0]
+
+
+def test_a_finance_officer_belongs_to_a_region_shown_by_its_name(admin_client, make_user):
+    make_user(Role.finance, name="符会计", region_code="460000")
+
+    row = account_row(admin_client.get("/admin/accounts").text, "符会计")
+
+    assert '<td data-label="所属">海南省</td>' in row and "460000" not in row
+
+
+def test_deactivating_an_account_asks_first_and_says_what_happens(admin_client, db, make_user):
+    teacher = make_user(Role.staff, name="在职的老师")
+    former = make_user(Role.staff, name="离职的老师", active=False)
+    page = admin_client.get("/admin/accounts").text
+
+    confirm = re.findall(r'<details class="confirm">.*?</details>', account_row(page, "在职的老师"), re.S)
+    assert len(confirm) == 1, "deactivating is not behind a confirmation"
+    assert re.search(r'<summary class="[^"]*">停用…<span class="visually-hidden"> 在职的老师</span></summary>',
+                     confirm[0])
+    assert "停用后，在职的老师 不能再登录，已登录的设备也会立即退出登录。" in confirm[0]
+    assert f'action="/admin/accounts/{teacher.id}/deactivate"' in confirm[0]
+    assert re.search(r'<button type="submit" class="small">确定停用<span class="visually-hidden"> 在职的老师</span>',
+                     confirm[0])
+    reactivate = account_row(page, "离职的老师")  # activating again takes one tap
+    assert "<details" not in reactivate and f'action="/admin/accounts/{former.id}/activate"' in reactivate
+    assert account_by_id(db, teacher.id).active is True

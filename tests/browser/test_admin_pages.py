@@ -50,7 +50,12 @@ def test_admin_deactivates_the_account_of_a_teacher_who_has_left(page, open_page
     page.get_by_role("link", name="账号管理").click()
     row = page.get_by_role("row").filter(has_text=teacher.login)
     expect(row).to_contain_text("在用")
-    row.get_by_role("button", name=f"停用 {teacher.name}").click()
+    # Deactivating ends the teacher's sessions at once: the first press only opens a warning.
+    confirm = row.get_by_role("button", name=f"确定停用 {teacher.name}")
+    expect(confirm).to_be_hidden()
+    row.locator("summary", has_text="停用…").click()
+    expect(row).to_contain_text(f"停用后，{teacher.name} 不能再登录，已登录的设备也会立即退出登录。")
+    confirm.click()
 
     expect(page.get_by_role("status")).to_contain_text(f"已停用 {teacher.name} 的账号")
     expect(page.get_by_role("row").filter(has_text=teacher.login)).to_contain_text("已停用")

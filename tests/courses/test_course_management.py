@@ -298,3 +298,14 @@ def test_edit_form_shows_the_fee_in_yuan_with_its_fen(db, as_staff, staff, make_
     course = make_course(institution=staff.institution, kind="regular", fee_fen=280050)
     page = as_staff.get(f"/manage/courses/{course.id}/edit").text
     assert re.search(r'id="fee_yuan"[^>]*value="2800.50"', page)
+
+
+def test_the_course_list_says_what_its_numbers_of_places_are(as_staff, staff, make_course):
+    make_course(institution=staff.institution, title="电工班", capacity=50, reserved_places=10, seats_filled=3,
+                reserved_filled=2)
+    make_course(institution=staff.institution, title="育婴员班", capacity=30, reserved_places=0)
+
+    page = as_staff.get("/manage/courses").text
+
+    places = re.findall(r'<td data-label="名额">(.*?)</td>', page, re.S)
+    assert sorted(places) == ["已录取 0 / 共 30", "已录取 3 / 共 50<br>绿色通道已录取 2 / 预留 10"]
