@@ -101,7 +101,7 @@ def png_upload(colour: str = "black") -> dict:
 
 def registry_upload(number: str) -> dict:
     csv = f"姓名,身份证号,户编号\n符新来,{number},4690300019999\n".encode("gbk")
-    return {"upload-file": (io.BytesIO(csv), "名单.csv")}
+    return {"upload-file": (io.BytesIO(csv), "名单.csv"), "upload-full": "partial"}
 
 
 # What must (not) have changed afterwards ---------------------------------------------------------

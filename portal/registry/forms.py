@@ -3,8 +3,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, StringField, SubmitField
-from wtforms.validators import DataRequired, ValidationError
+from wtforms import RadioField, StringField, SubmitField
+from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from portal.common import idnumbers
 from portal.common.forms import PortalForm
@@ -17,7 +17,12 @@ class UploadForm(PortalForm):
                                     "第一行是列名（上面可以有表格标题）：姓名、身份证号（或身份证号码、证件号码）、户编号必须有；"
                                     "与户主关系、行政区划代码、县、乡镇、村、识别年度、脱贫状态、是否低保、联系电话可选。"
                                     "名单分在几个工作表里（如每个乡镇一个）时，各表一起导入。"))
-    full = BooleanField(_l("这是完整名单：名单中没有的人标记为已退出"), default=True)
+    # Asked every time, with no default: a township's list taken for the whole list would mark
+    # everyone else as having left the registry, and their families would lose the green channel.
+    full = RadioField(_l("这是哪种名单？"), choices=[
+        ("full", _l("完整名单：这次名单里没有的人，标记为已退出名单")),
+        ("partial", _l("部分名单（补充、更新，或一个乡镇的名单）：只新增和更新，不标记退出"))],
+        validators=[InputRequired(_l("请选择这是完整名单还是部分名单。"))])
     submit = SubmitField(_l("导入"))
 
     def validate_file(self, field):

@@ -98,7 +98,7 @@ def upload():
         return _index(form, LookupForm(prefix="lookup"))
     file = form.file.data
     background = _size(file.stream) > current_app.config["REGISTRY_BACKGROUND_BYTES"]
-    batch = create_import(current_user, file.filename or "registry", file.stream, full=form.full.data,
+    batch = create_import(current_user, file.filename or "registry", file.stream, full=form.full.data == "full",
                           keep_file=background)
     db.session.commit()
     if background:

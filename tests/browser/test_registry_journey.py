@@ -63,7 +63,7 @@ def test_admin_imports_an_update_and_the_family_is_recognised(page, open_page, l
     assert_accessible(page)
     page.get_by_label("名单文件").set_input_files(files=[{"name": "2026年补充名单.csv", "mimeType": "text/csv",
                                                         "buffer": data}])
-    page.get_by_label("这是完整名单").uncheck()  # an update: people it does not list stay listed
+    page.get_by_label("部分名单").check()  # an update: people it does not list stay listed
     page.get_by_role("button", name="导入").click()
 
     expect(page.locator("main")).to_contain_text("已完成")
@@ -129,7 +129,7 @@ def test_admin_imports_a_list_sent_as_one_sheet_per_township_on_a_phone(open_pag
     phone.goto("/admin/registry")
     workbook = {"name": "琼中县名单.xlsx", "mimeType": XLSX, "buffer": data}
     phone.get_by_label("名单文件").set_input_files(files=[workbook])
-    phone.get_by_label("这是完整名单").uncheck()
+    phone.get_by_label("部分名单").check()
     phone.get_by_role("button", name="导入").click()
 
     expect(phone.locator("main")).to_contain_text("已完成")

@@ -71,9 +71,7 @@ def registry_xlsx():
 def upload(as_admin):
     """Post a file to the import form as the admin; returns the response (redirects not followed)."""
     def post(data: bytes, filename: str = "名单.csv", full: bool = True):
-        form = {"upload-file": (io.BytesIO(data), filename)}
-        if full:
-            form["upload-full"] = "y"
+        form = {"upload-file": (io.BytesIO(data), filename), "upload-full": "full" if full else "partial"}
         return as_admin.post("/admin/registry/imports", data=form, content_type="multipart/form-data")
     return post
 

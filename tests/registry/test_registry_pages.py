@@ -1,8 +1,10 @@
 """The registry pages are the admin's alone; looking a person up by ID number and revealing one is audited."""
+import io
+import re
 from datetime import date
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
 from portal.auth.models import Role
@@ -40,6 +42,16 @@ def test_anonymous_visitors_are_sent_to_log_in(client, listed):
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
 
 
+def test_an_upload_that_does_not_say_full_or_partial_is_asked_and_imports_nothing(db, as_admin, registry_csv, row,
+                                                                                 id_number):
+    data = registry_csv([row(id_number())])
+    response = as_admin.post("/admin/registry/imports", data={"upload-file": (io.BytesIO(data), "名单.csv")},
+                             content_type="multipart/form-data")
+    assert response.status_code == 200
+    assert '<p class="error" id="upload-full-error">请选择这是完整名单还是部分名单。</p>' in response.text
+    assert db.session.scalar(select(func.count()).select_from(RegistryImport)) == 0
+
+
 def test_unknown_ids_give_404(as_admin):
     for url in ("/admin/registry/imports/999999", "/admin/registry/imports/999999/rejections.xlsx",
                 "/admin/registry/people/999999"):
@@ -57,7 +69,10 @@ def test_the_registry_page_lists_past_imports(db, as_admin, admin, text):
     page = as_admin.get("/admin/registry")
 
     assert page.status_code == 200
-    assert '<input checked id="upload-full" name="upload-full" type="checkbox"' in page.text  # full list by default
+    # Full or partial is asked each time: neither is chosen for the admin.
+    assert re.findall(r'<input[^>]*name="upload-full"[^>]*>', page.text) == [
+        '<input id="upload-full-0" name="upload-full" required type="radio" value="full">',
+        '<input id="upload-full-1" name="upload-full" required type="radio" value="partial">']
     shown = text(page)
     assert "2025年名单.xlsx 已完成 1,200 0 0 0 3 人社管理员" in shown
     assert "补充名单.csv 部分名单 失败" in shown
