@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 from stdnum.cn import ric
 from test_accessibility import assert_accessible
 from test_enrollment_journeys import PASSWORD, Account, looks_right, unique_mobile, unique_name
+from test_record_tables import assert_all_in_view
 
 from portal.auth.models import Role
 from portal.auth.services import create_user
@@ -115,7 +116,7 @@ def per_township_workbook(towns: dict[str, list[list[str]]]) -> bytes:
 
 def test_admin_imports_a_list_sent_as_one_sheet_per_township_on_a_phone(open_page, log_in, demo_account):
     """The result names the sheets read, and each refused row its sheet, at 360 px, in Chinese and
-    in English."""
+    in English: each refused row a card with every column in view."""
     first, second = fresh_id_number(), fresh_id_number()
     town = ["469030", "琼中黎族苗族自治县"]
     data = per_township_workbook({
@@ -136,11 +137,14 @@ def test_admin_imports_a_list_sent_as_one_sheet_per_township_on_a_phone(open_pag
     expect(phone.locator("main dl.facts").first).to_contain_text("读取的工作表湾岭镇、黎母山镇")
     expect(phone.locator("main")).to_contain_text("请在原文件中按工作表和行号找到并改正")
     rejected = phone.get_by_role("table").get_by_role("row").last
-    expect(rejected).to_contain_text("黎母山镇")
+    expect(rejected.get_by_role("rowheader")).to_have_text("第 3 行")
+    expect(rejected.get_by_role("cell", name="工作表 黎母山镇")).to_be_visible()  # the card names its column
     expect(rejected).to_contain_text("身份证号与“湾岭镇”工作表第 2 行相同")
     looks_right(phone)
+    assert_all_in_view(phone)
 
     phone.get_by_role("link", name="English").click()  # longer labels, as in "Students on the portal whose …"
     expect(phone.locator("main dl.facts").first).to_contain_text("Sheets read湾岭镇, 黎母山镇")
     expect(rejected).to_contain_text("Same ID card number as row 2 of sheet “湾岭镇”")
     looks_right(phone)
+    assert_all_in_view(phone)

@@ -182,8 +182,8 @@ def test_a_list_per_township_on_several_sheets_is_imported_as_one(db, import_fil
 
     page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
     assert "读取的工作表 云龙镇、红旗镇" in page
-    assert "工作表 行号 原因 该行内容 云龙镇 3 身份证号校验位不对" in page
-    assert "红旗镇 4 身份证号与“云龙镇”工作表第 2 行相同，其他信息却不一样；导入的是那一行。 姓名：黎小海" in page
+    assert "行号 工作表 原因 该行内容 第 3 行 云龙镇 身份证号校验位不对" in page
+    assert "第 4 行 红旗镇 身份证号与“云龙镇”工作表第 2 行相同，其他信息却不一样；导入的是那一行。 姓名：黎小海" in page
     download = load_workbook(io.BytesIO(as_admin.get(f"/admin/registry/imports/{batch.id}/rejections.xlsx").data))
     rows = list(download.active.iter_rows(values_only=True))
     assert rows[0] == ("工作表", "行号", "原因", "姓名", "身份证号", "户编号", "村", "联系电话", "备注")
@@ -434,10 +434,10 @@ def test_bad_rows_are_listed_by_row_number_and_the_rest_imported(db, import_file
     assert kept[15]["params"] == {"column": "姓名", "max": 64}
 
     page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
-    assert "3 身份证号校验位不对，请逐位核对。 姓名：校验位错" in page
-    assert "14 身份证号与第 2 行相同，其他信息却不一样；导入的是那一行。" in page
-    assert "15 “姓名”超过 64 个字。" in page
-    assert "12 脱贫状态应为“未脱贫”“已脱贫”“返贫”或“监测对象”。" in page
+    assert "第 3 行 身份证号校验位不对，请逐位核对。 姓名：校验位错" in page
+    assert "第 14 行 身份证号与第 2 行相同，其他信息却不一样；导入的是那一行。" in page
+    assert "第 15 行 “姓名”超过 64 个字。" in page
+    assert "第 12 行 脱贫状态应为“未脱贫”“已脱贫”“返贫”或“监测对象”。" in page
     assert good not in page and wrong_digit not in page
 
 
@@ -591,7 +591,7 @@ def test_a_long_list_of_rejections_is_paged(db, import_file, registry_csv, row, 
         as_admin.get(f"/admin/registry/imports/{batch.id}?page=3")
 
     assert "第 1 / 3 页" in text(first) and 'rel="next"' in first.text
-    assert "7 姓名为空。" in text(last) and "6 姓名为空。" not in text(last)
+    assert "第 7 行 姓名为空。" in text(last) and "第 6 行" not in text(last)
 
 
 # --- whole-file problems -----------------------------------------------------------------------
@@ -653,7 +653,7 @@ def test_header_only_and_all_rows_bad_fail_without_marking_anyone_left(db, impor
     assert (all_bad.status, all_bad.rejected) == (ImportStatus.failed, 2)
     assert registry_state(imports=False) == before
     page = text(as_admin.get(f"/admin/registry/imports/{all_bad.id}"))
-    assert "导入失败，名单未作任何改动。 没有一行数据通过检查。" in page and "2 身份证号应为18位。" in page
+    assert "导入失败，名单未作任何改动。 没有一行数据通过检查。" in page and "第 2 行 身份证号应为18位。" in page
 
 
 # --- batches over time -------------------------------------------------------------------------
