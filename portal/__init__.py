@@ -31,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.audit import bp as audit_bp
     from portal.auth import bp as auth_bp
     from portal.common import errors, i18n, idnumbers, jobs, security
+    from portal.common.regions import region_label
     from portal.common.views import bp as common_bp
     from portal.courses import bp as courses_bp
     from portal.enrollment import bp as enrollment_bp
@@ -61,6 +62,7 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
     cli.init_app(app)
+    app.add_template_filter(region_label, "region")
     return app
 
 

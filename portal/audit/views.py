@@ -19,7 +19,7 @@ from portal.auth.forms import ROLE_LABELS
 from portal.auth.models import Role
 from portal.auth.services import find_by_login
 from portal.common.i18n import N_, money
-from portal.common.regions import region_tree
+from portal.common.regions import region_label
 from portal.common.spreadsheets import XLSX, saved, text_cell
 from portal.courses.models import KIND_LABELS, LEVEL_LABELS, MODE_LABELS
 from portal.courses.models import STATUS_LABELS as COURSE_STATUS_LABELS
@@ -90,8 +90,8 @@ def _shown(object_type: str, field: str, value) -> str:
         except (TypeError, ValueError):
             return str(value)
     if field == "region_code":
-        name = next((name for code, name, _depth in region_tree() if code == value), None)
-        return f"{name}（{value}）" if name else str(value)
+        label = region_label(value)
+        return f"{label}（{value}）" if label != value else str(value)
     labels = VALUE_LABELS.get((object_type, field)) or FIELD_VALUE_LABELS.get(field)
     if labels and value in labels:
         return str(_(labels[value]))  # some tables hold lazy strings

@@ -123,19 +123,42 @@ def load_regions(province_prefixes: tuple[str, ...]) -> int:
 
 
 @reference_data
+def region_index() -> dict[str, tuple[str, str | None]]:
+    """Every region's name and its parent's code, by code, in code order (a parent before its children)."""
+    rows = db.session.execute(select(Region.code, Region.name, Region.parent_code).order_by(Region.code))
+    return {code: (name, parent) for code, name, parent in rows}
+
+
+@reference_data
 def region_tree() -> list[tuple[str, str, int]]:
     """(code, name, depth) in display order: each province, then its cities, then their counties.
 
     The depth counts parents, so a county directly under its province (海南's 县级市 and 自治县) sits
     beside the cities rather than seeming to belong to the city listed before it.
     """
-    regions = db.session.execute(select(Region.code, Region.name, Region.parent_code).order_by(Region.code)).all()
     depth: dict[str, int] = {}
-    for r in regions:  # a parent's code sorts before its children's
-        depth[r.code] = depth[r.parent_code] + 1 if r.parent_code in depth else 0
-    return [(r.code, r.name, depth[r.code]) for r in regions]
+    tree = []
+    for code, (name, parent) in region_index().items():
+        depth[code] = depth[parent] + 1 if parent in depth else 0
+        tree.append((code, name, depth[code]))
+    return tree
 
 
-def region_choices() -> list[tuple[str, str]]:
-    """Choices for a form's region field: indented by level, with the code people may know."""
-    return [(code, "　" * depth + f"{name}（{code}）") for code, name, depth in region_tree()]
+def region_path(code: str | None) -> list[str]:
+    """The names from the province down to the region, e.g. ["广东省", "深圳市", "龙华区"]: a district's
+    name alone is ambiguous (海口 has a 龙华区 too). Empty for no region or an unknown code."""
+    index, names = region_index(), []
+    while code in index:
+        name, code = index[code]
+        names.insert(0, name)
+    return names
+
+
+def region_label(code: str | None) -> str:
+    """A region as people name it, from the province down ("广东省 深圳市 龙华区"); an unknown code as itself."""
+    return " ".join(region_path(code)) or (code or "")
+
+
+def region_choices(*, codes: bool = True) -> list[tuple[str, str]]:
+    """Choices for a form's region field, indented by level; with `codes`, each with the code staff may know."""
+    return [(code, "　" * depth + (f"{name}（{code}）" if codes else name)) for code, name, depth in region_tree()]

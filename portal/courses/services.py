@@ -124,10 +124,9 @@ def published_courses_of(institution_id: int) -> list[Course]:
 
 
 def load_course(course_id: int) -> Course | None:
-    """A course with its institution and region, in one query."""
+    """A course with its institution, in one query."""
     return db.session.scalar(
-        select(Course).join(Course.institution).join(Course.region)
-        .options(contains_eager(Course.institution), contains_eager(Course.region))
+        select(Course).join(Course.institution).options(contains_eager(Course.institution))
         .where(Course.id == course_id))
 
 

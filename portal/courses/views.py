@@ -10,7 +10,7 @@ from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.common.cache import public_page, reference_data
 from portal.common.money import fen_to_yuan, yuan_to_fen
-from portal.common.regions import Region, region_choices, region_tree
+from portal.common.regions import region_choices, region_tree
 from portal.courses import bp
 from portal.courses.forms import (
     STATUS_ACTIONS,
@@ -92,8 +92,8 @@ def detail(course_id: int):
     course = load_course(course_id) or abort(404)
     if course.status == CourseStatus.draft and not (_may_manage(course) or _is_admin()):
         abort(404)
-    return render_template("courses/detail.html", course=course, region_path=_region_path(course.region),
-                           application_state=course.application_state(today()), applied=_applied_names(course))
+    return render_template("courses/detail.html", course=course, application_state=course.application_state(today()),
+                           applied=_applied_names(course))
 
 
 def _applied_names(course: Course) -> list[str]:
@@ -105,16 +105,6 @@ def _applied_names(course: Course) -> list[str]:
         return []
     family = family_for_course(current_user, course.id)
     return [student.name for student, has_applied in family] if all(has for student, has in family) else []
-
-
-def _region_path(region: Region) -> list[str]:
-    names = [region.name]
-    code = region.parent_code
-    while code:
-        parent = db.session.get(Region, code)
-        names.insert(0, parent.name)
-        code = parent.parent_code
-    return names
 
 
 def _may_manage(course: Course) -> bool:

@@ -8,7 +8,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.auth.access import role_required
 from portal.auth.models import Role
-from portal.common.regions import Region, region_choices
+from portal.common.regions import region_choices
 from portal.common.security import safe_next
 from portal.db import local_date, today
 from portal.extensions import db
@@ -105,7 +105,7 @@ def edit(student_id: int | None = None):
     """Who: applicants, for students of their own family. Goes on to `next` (the application) after saving."""
     student = _own_student(student_id) if student_id is not None else None
     form = StudentForm(obj=student, next=request.args.get("next", ""))
-    form.region_code.choices = [("", _("请选择"))] + region_choices()
+    form.region_code.choices = [("", _("请选择"))] + region_choices(codes=False)
     if student is not None:
         form.keep_id = True
         form.id_number.description = _("已登记：%(masked)s。需要更正时填写完整的新号码，不修改请留空。",
@@ -139,7 +139,7 @@ def student(student_id: int):
 
 def _student_page(student: Student, form: DocumentForm):
     return render_template("families/student.html", student=student, form=form, documents=documents_of(student),
-                           region=db.session.get(Region, student.region_code), today=today(), age_on=age_on,
+                           today=today(), age_on=age_on,
                            back_to=_back_to())
 
 

@@ -81,7 +81,7 @@ def test_course_edits_show_places_and_dates_as_people_read_them(db, client, as_a
     db.session.flush()
 
     newest = entries(as_admin.get(LOG).text)[0]
-    assert "地区代码 海口市（460100） → 三亚市（460200）" in newest
+    assert "地区代码 海南省 海口市（460100） → 海南省 三亚市（460200）" in newest
     assert "开课日期 2027年3月1日 → 2027年3月15日" in newest
     client.set_cookie("lang", "en", domain="portal.test")
     assert "Mar 1, 2027 → Mar 15, 2027" in entries(as_admin.get(LOG).text)[0]

@@ -1,5 +1,6 @@
-"""The region lists people pick from: each division indented under the one it belongs to."""
-from portal.common.regions import region_choices
+"""The region lists people pick from, each division indented under the one it belongs to; and regions named
+from the province down."""
+from portal.common.regions import region_choices, region_label
 
 
 def test_a_county_under_its_province_is_not_shown_under_the_city_before_it(db):
@@ -10,3 +11,12 @@ def test_a_county_under_its_province_is_not_shown_under_the_city_before_it(db):
     # 五指山市 comes right after 儋州市 in code order, and belongs to 海南省 itself.
     assert options["469001"] == "　五指山市（469001）"
     assert options["469030"] == "　琼中黎族苗族自治县（469030）"
+
+
+def test_a_region_is_named_from_its_province_down(db):
+    assert region_label("460106") == "海南省 海口市 龙华区"
+    assert region_label("440309") == "广东省 深圳市 龙华区"  # the same district name in another city
+    assert region_label("469030") == "海南省 琼中黎族苗族自治县"
+    assert region_label("460000") == "海南省"
+    assert region_label("990101") == "990101"  # unknown: the code as it was written
+    assert region_label(None) == region_label("") == ""

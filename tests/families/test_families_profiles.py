@@ -129,6 +129,17 @@ def test_the_relation_is_asked_not_assumed(as_applicant):
     assert "selected" not in select
 
 
+def test_the_region_list_and_the_student_page_name_places_without_codes(db, as_applicant, applicant, student_form,
+                                                                      id_number):
+    """A grandmother picks and reads her county by name; the 6-digit code is staff's."""
+    select = re.search(r'<select [^>]*id="region_code".*?</select>', as_applicant.get(NEW).text, re.S).group(0)
+    assert '<option value="469030">　琼中黎族苗族自治县</option>' in select
+    assert "（469030）" not in select
+    assert as_applicant.post(NEW, data=student_form(id_number(), region_code="460107")).status_code == 302
+    page = as_applicant.get(f"/family/students/{students(db, applicant)[0].id}").text
+    assert "<dt>户籍所在地区</dt><dd>海南省 海口市 琼山区</dd>" in page
+
+
 def test_a_full_width_phone_number_is_read(db, as_applicant, applicant, student_form, id_number):
     assert as_applicant.post(NEW, data=student_form(id_number(), phone="１３８ ００１３-８０００")).status_code == 302
     assert students(db, applicant)[0].phone == "13800138000"
