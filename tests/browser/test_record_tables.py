@@ -93,15 +93,33 @@ def test_the_warning_before_deactivating_fits_a_phone(open_page, log_in, demo_ac
     assert_in_view(row.get_by_role("button", name=re.compile("^确定停用")))
 
 
+def assert_values_have_the_width(facts) -> None:
+    """Each value of a list of facts has the list's width: its label is above it, not beside it."""
+    width = facts.bounding_box()["width"]
+    values = facts.locator("dd").evaluate_all("dds => dds.map(d => d.getBoundingClientRect().width)")
+    assert values and min(values) >= 0.9 * width, f"values {values} beside labels in a list {width} px wide"
+
+
 def test_course_facts_in_elder_mode_leave_the_values_the_width_of_a_phone(open_page):
     phone = open_page(phone=True)
     phone.goto("/elder-mode/on")
     phone.goto(first_course_url(phone))
-    facts = phone.locator("main dl.facts.wide")
-    width = facts.bounding_box()["width"]
-    values = facts.locator("dd").evaluate_all("dds => dds.map(d => d.getBoundingClientRect().width)")
-    assert values and min(values) >= 0.9 * width, f"values {values} beside labels in a list {width} px wide"
+    assert_values_have_the_width(phone.locator("main dl.facts").first)
     # A phone number broken across two lines is misread and misdialled.
     phone_number = phone.locator("main a[href^='tel:']").first
     expect(phone_number).to_be_visible()
     assert phone_number.evaluate("a => a.getClientRects().length") == 1
+
+
+def test_a_familys_student_cards_in_elder_mode_read_each_value_on_its_own_lines(open_page, log_in, demo_account):
+    """A grandmother in 大字模式 reads her grandchild's masked ID number and birth date whole, not broken."""
+    phone = open_page(phone=True)
+    phone.goto("/elder-mode/on")
+    log_in(demo_account("applicant"), on=phone)
+    phone.goto("/family")
+    facts = phone.locator("main li.card dl.facts").first
+    assert_values_have_the_width(facts)
+    masked = facts.locator("dd").first
+    expect(masked).to_have_text(re.compile(r"^\d{4}\*{10}\d{3}[\dX]$"))
+    assert masked.evaluate("d => { const r = document.createRange(); r.selectNodeContents(d); "
+                           "return r.getClientRects().length; }") == 1, "the masked ID number is broken across lines"
