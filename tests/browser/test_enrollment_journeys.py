@@ -498,6 +498,11 @@ def test_enrollment_page_on_a_phone(open_page, log_in, demo_account, family_page
         expect(phone.locator("html")).to_have_class("elder")
     assert phone.evaluate("window.innerWidth") == PHONE["width"]
     looks_right(phone)
+    # A day or a state in an application's timeline is read whole: 已提交, never 已提 / 交.
+    broken = phone.locator(".timeline .when, .timeline .what").evaluate_all(
+        "spans => spans.filter(s => { const r = document.createRange(); r.selectNodeContents(s);"
+        " return new Set([...r.getClientRects()].map(c => Math.round(c.top))).size > 1; }).map(s => s.textContent)")
+    assert not broken, f"broken across lines: {broken}"
 
 
 def test_student_form_with_errors_on_a_phone(open_page, log_in, family_pages):
