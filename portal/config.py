@@ -40,6 +40,7 @@ class Config:
     JOBS_IMMEDIATE = False  # run jobs at once in the caller (tests)
 
     REGISTRY_BACKGROUND_BYTES = 2_000_000  # larger registry files import as a background job
+    AUDIT_EXPORT_IN_REQUEST = 5_000  # audit log exports of more entries are written by a background job
     REGISTRY_MAX_BYTES = 200 * 1024 * 1024  # a million rows as CSV is about 100 MB; beyond this, the CLI
     REGISTRY_WORKBOOK_MEMORY = 3 * 1024**3  # the most reading one workbook may take (portal.registry.importer)
     PROOF_MAX_BYTES = 5 * 1024 * 1024  # proof_documents' size_allowed CHECK holds the same ceiling: raise both

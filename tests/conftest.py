@@ -18,6 +18,9 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 from portal import create_app
+from portal.audit.export import run_export, start_export
+from portal.audit.models import AuditExport
+from portal.audit.services import LogFilters, log_count, newest_entry_id
 from portal.auth.models import Role, User
 from portal.auth.services import hash_password
 from portal.common.regions import load_regions
@@ -286,4 +289,15 @@ def make_student(db, make_user, id_number):
         db.session.add(student)
         db.session.flush()
         return student
+    return make
+
+
+@pytest.fixture
+def finished_export(db):
+    """An audit log export of every entry so far, asked for by `admin` and written as the background job does."""
+    def make(admin: User) -> AuditExport:
+        filters = LogFilters(before_id=newest_entry_id() + 1)
+        export = start_export(admin, filters, log_count(filters))
+        run_export(export.id)
+        return export
     return make

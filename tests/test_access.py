@@ -313,7 +313,11 @@ MATRIX = [
     # the poverty registry (admin)
     Case("GET", "/admin/registry", lambda w: "/admin/registry", admin_only()),
     Case("GET", "/admin/audit", lambda w: "/admin/audit", admin_only()),
-    Case("GET", "/admin/audit/export.xlsx", lambda w: "/admin/audit/export.xlsx", admin_only()),
+    Case("POST", "/admin/audit/exports", lambda w: "/admin/audit/exports", admin_only()),  # few entries: the file
+    Case("GET", "/admin/audit/exports/<int:export_id>", lambda w: f"/admin/audit/exports/{w.audit_export.id}",
+         admin_only()),
+    Case("GET", "/admin/audit/exports/<int:export_id>/audit-log.xlsx",
+         lambda w: f"/admin/audit/exports/{w.audit_export.id}/audit-log.xlsx", admin_only()),
     Case("POST", "/admin/registry/imports", lambda w: "/admin/registry/imports", admin_only(admin=newest_import),
          data=lambda w: registry_upload(w.spare_id),
          check=written_only_for("admin", model=RegistryPerson, where=lambda w: RegistryPerson.name == "符新来")),
@@ -339,7 +343,8 @@ MATRIX = [
 
 
 @pytest.fixture
-def world(db, client, make_institution, make_course, make_user, make_student, make_registry_person, id_number):
+def world(db, client, make_institution, make_course, make_user, make_student, make_registry_person, id_number,
+          finished_export):
     """Two institutions, a published and a draft course of the first, one user per role, and the
     applicant's family: a student with a proof document and an admitted application, a sibling who
     has not applied, one enrolled; and another family's student with an application waiting."""
@@ -377,7 +382,9 @@ def world(db, client, make_institution, make_course, make_user, make_student, ma
         enrollment=enrollment, notice_token=lambda: issue_notice(enrollment).token,
         notification=db.session.scalars(select(Notification).where(Notification.user_id == family.id)).first(),
         registry_number=registry_number, registry_person=make_registry_person("符在册", registry_number),
+        audit_export=finished_export(users["admin"]),
     )
+
 
 
 def test_matrix_covers_every_route(app):

@@ -12,6 +12,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 from stdnum.cn import uscc
 
+from portal.audit.display import FIELD_LABELS
 from portal.audit.models import AuditEntry
 from portal.auth.models import Role, User
 from portal.auth.services import authenticate, password_problem
@@ -95,6 +96,14 @@ def test_demo_changes_are_audited(db, demo):
     created = db.session.scalar(select(func.count()).where(AuditEntry.action == "course.create"))
     assert created == demo["courses"]
     assert db.session.scalar(select(func.count()).where(AuditEntry.action == "user.create")) == len(DEMO_ACCOUNTS)
+
+
+def test_every_field_the_demo_records_is_named_on_the_audit_log(db, demo):
+    """The admin reads 文件类型, not content_type."""
+    recorded = {field for entry in db.session.scalars(select(AuditEntry)) for values in (entry.before, entry.after)
+                for field in values or {}}
+    assert len(recorded) >= 20
+    assert recorded <= set(FIELD_LABELS), recorded - set(FIELD_LABELS)
 
 
 @pytest.mark.parametrize("account", DEMO_ACCOUNTS, ids=lambda a: a.login)

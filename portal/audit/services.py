@@ -3,7 +3,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from portal.audit.models import AuditEntry
@@ -46,16 +46,31 @@ def log_entries(filters: LogFilters) -> Iterator[AuditEntry]:
     return db.session.scalars(_log_query(filters).execution_options(yield_per=1_000))
 
 
+def log_count(filters: LogFilters) -> int:
+    """How many entries match `filters`."""
+    return db.session.scalar(select(func.count()).select_from(AuditEntry).where(*_conditions(filters)))
+
+
+def newest_entry_id() -> int:
+    """The id of the newest entry (0 when there is none): an export covers the entries up to it."""
+    return db.session.scalar(select(func.max(AuditEntry.id))) or 0
+
+
 def _log_query(filters: LogFilters):
-    query = select(AuditEntry).options(joinedload(AuditEntry.actor)).order_by(AuditEntry.id.desc())
+    return (select(AuditEntry).options(joinedload(AuditEntry.actor)).where(*_conditions(filters))
+            .order_by(AuditEntry.id.desc()))
+
+
+def _conditions(filters: LogFilters) -> list:
+    conditions = []
     for column, value in ((AuditEntry.action, filters.action), (AuditEntry.object_type, filters.object_type),
                           (AuditEntry.object_id, filters.object_id), (AuditEntry.actor_id, filters.actor_id)):
         if value is not None and value != "":
-            query = query.where(column == value)
+            conditions.append(column == value)
     if filters.start:
-        query = query.where(AuditEntry.at >= datetime.combine(filters.start, time(), SHANGHAI))
+        conditions.append(AuditEntry.at >= datetime.combine(filters.start, time(), SHANGHAI))
     if filters.end:
-        query = query.where(AuditEntry.at < datetime.combine(filters.end + timedelta(days=1), time(), SHANGHAI))
+        conditions.append(AuditEntry.at < datetime.combine(filters.end + timedelta(days=1), time(), SHANGHAI))
     if filters.before_id is not None:
-        query = query.where(AuditEntry.id < filters.before_id)
-    return query
+        conditions.append(AuditEntry.id < filters.before_id)
+    return conditions

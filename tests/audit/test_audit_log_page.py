@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from sqlalchemy import select
 
 import portal
+from portal.audit import export as export_module
 from portal.audit import views
+from portal.audit.export import run_export, start_export
 from portal.audit.forms import ACTION_LABELS
-from portal.audit.services import record
+from portal.audit.models import AuditExport, ExportStatus
+from portal.audit.services import LogFilters, newest_entry_id, record
 from portal.auth.models import Role
 from portal.common.spreadsheets import XLSX
 from portal.courses.models import CourseStatus
@@ -221,14 +225,22 @@ def exported(response) -> list[tuple]:
     return [tuple(("formula", c.value) if c.data_type == "f" else c.value for c in row) for row in sheet.iter_rows()]
 
 
+def export_form(page: str) -> dict[str, str]:
+    """What the log page's export button posts: the filters shown."""
+    form = re.search(r'<form method="post" action="/admin/audit/exports".*?</form>', page, re.S).group(0)
+    assert "导出符合条件的全部记录（Excel）" in form
+    return {name: html.unescape(value) for name, value in re.findall(r'name="(\w+)" value="([^"]*)"', form)}
+
+
 def test_the_filtered_log_exports_to_excel_a_row_per_field_changed(db, client, as_admin, three, make_course):
     first, second, course, yesterday = three
     update_course(second, course, {"title": "=HYPERLINK(\"http://x\")", "hours": 90})
     db.session.flush()
 
     page = as_admin.get(f"{LOG}?object_type=courses&object_id={course.id}").text
-    link = html.unescape(re.search(r'<a href="([^"]+)" download>导出符合条件的全部记录（Excel）</a>', page).group(1))
-    header, *rows = exported(as_admin.get(link))
+    assert export_form(page).keys() == {"csrf_token", "object_type", "object_id"}
+    assert export_form(page)["object_id"] == str(course.id)
+    header, *rows = exported(as_admin.post(f"{LOG}/exports", data=export_form(page)))
 
     assert header == ("时间", "操作人", "操作人账号", "操作", "对象", "对象编号", "内容", "修改前", "修改后")
     assert [row[1:7] for row in rows] == [
@@ -243,13 +255,97 @@ def test_the_filtered_log_exports_to_excel_a_row_per_field_changed(db, client, a
     assert abs(rows[4][0] - made_at) <= timedelta(seconds=1)  # a date and time Excel can sort, in China's time
 
     client.set_cookie("lang", "en", domain="portal.test")
-    header, *rows = exported(as_admin.get(f"{LOG}/export.xlsx?action=user.create"))
+    header, *rows = exported(as_admin.post(f"{LOG}/exports", data={"action": "user.create"}))
     assert header[0] == "Time" and len(rows) == 1 and rows[0][3] == "Create account"
 
 
 def test_an_export_with_a_bad_filter_goes_back_to_the_explained_page(as_admin, three):
-    response = as_admin.get(f"{LOG}/export.xlsx?actor=nobody@example.cn")
+    response = as_admin.post(f"{LOG}/exports", data={"actor": "nobody@example.cn"})
     assert response.status_code == 302
     page = as_admin.get(response.headers["Location"]).text
     assert field_error(page, "actor") == "没有这个手机号或邮箱的账号。"
     assert "导出符合条件的全部记录" not in page
+
+
+# --- long exports, written in the background --------------------------------------------------------
+
+def text(response) -> str:
+    """The page's visible text, tags dropped and whitespace collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.text)).split())
+
+
+@pytest.fixture
+def few_in_request(app, monkeypatch):
+    """Exports of more than two entries go to the background."""
+    monkeypatch.setitem(app.config, "AUDIT_EXPORT_IN_REQUEST", 2)
+
+
+def test_a_long_export_is_written_in_the_background_and_downloaded_from_its_page(
+        db, client, as_admin, three, few_in_request, monkeypatch):
+    monkeypatch.setattr(export_module, "EXPORT_PAGE", 1)  # progress saved after each entry
+    client.set_cookie("lang", "en", domain="portal.test")
+    response = as_admin.post(f"{LOG}/exports", data={"object_type": "courses"})
+    assert response.status_code == 302
+    page = text(as_admin.get(response.headers["Location"]))
+
+    assert "Status Done" in page and "Entries 3" in page
+    link = re.search(r'href="(/admin/audit/exports/\d+/audit-log\.xlsx)"',
+                     as_admin.get(response.headers["Location"]).text)
+    download = as_admin.get(link.group(1))
+    assert download.status_code == 200 and download.mimetype == XLSX
+    assert re.match(r"attachment; filename=audit-log-\d{8}-\d+\.xlsx", download.headers["Content-Disposition"])
+    header, *rows = [[c.value for c in row] for row in load_workbook(io.BytesIO(download.data)).active.iter_rows()]
+    assert header[0] == "Time"  # in the admin's language
+    assert [row[3] for row in rows] == ["Course published or closed", "Course published or closed", "Course created",
+                                        "Course created"]
+    export = db.session.scalars(select(AuditExport)).one()
+    assert (export.entries_done, export.entries_total, export.status) == (3, 3, ExportStatus.done)
+
+    listed = text(as_admin.get(LOG))
+    assert "My exports" in listed and "3 entries · Done" in listed
+
+
+def test_a_waiting_export_shows_its_progress_and_has_no_file_yet(db, as_admin, admin, three):
+    export = start_export(admin, LogFilters(before_id=newest_entry_id() + 1), 4)
+    export.entries_done = 1
+    db.session.flush()
+    response = as_admin.get(f"{LOG}/exports/{export.id}")
+    assert '<meta http-equiv="refresh" content="2">' in response.text
+    assert "已写入 1 / 4 条" in text(response) and "排队中" in text(response)
+    assert as_admin.get(f"{LOG}/exports/{export.id}/audit-log.xlsx").status_code == 404
+
+
+def test_entries_made_after_the_export_was_asked_for_are_not_in_it(db, admin, three):
+    first, second, course, _ = three
+    export = start_export(admin, LogFilters(object_type="courses", before_id=newest_entry_id() + 1), 3)
+    db.session.flush()
+    record(second, "course.status", course, before={"status": "published"}, after={"status": "closed"})
+    db.session.flush()
+
+    run_export(export.id)
+
+    db.session.refresh(export)
+    rows = list(load_workbook(io.BytesIO(export.content)).active.iter_rows(values_only=True))[1:]
+    assert export.status == ExportStatus.done and len(rows) == 4  # three entries, one recording two fields
+    assert "已关闭" not in {row[8] for row in rows}
+
+
+def test_only_the_admin_who_asked_sees_an_export(db, client, login, make_user, admin, three, finished_export):
+    export = finished_export(admin)
+    own = login(admin)
+    assert "<summary>我的导出</summary>" in own.get(LOG).text
+    assert own.get(f"{LOG}/exports/{export.id}/audit-log.xlsx").status_code == 200
+    own.post("/logout")
+    other = login(make_user(Role.admin, name="管理员乙", email="yi@example.cn"))
+    assert other.get(f"{LOG}/exports/{export.id}").status_code == 404
+    assert other.get(f"{LOG}/exports/{export.id}/audit-log.xlsx").status_code == 404
+    assert "<summary>我的导出</summary>" not in other.get(LOG).text
+
+
+def test_exports_a_week_old_are_deleted_when_another_is_started(db, admin, three):
+    old, recent = start_export(admin, LogFilters(), 4), start_export(admin, LogFilters(), 4)
+    old.created_at = datetime.now(UTC) - timedelta(days=8)
+    recent.created_at = datetime.now(UTC) - timedelta(days=6)
+    db.session.flush()
+    new = start_export(admin, LogFilters(), 4)
+    assert set(db.session.scalars(select(AuditExport.id))) == {recent.id, new.id}

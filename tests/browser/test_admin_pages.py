@@ -1,6 +1,9 @@
 """The administrator's pages pass axe and fit a 360 px phone, and an admin deactivates the account of a
-teacher who has left."""
+teacher who has left, and exports the audit log."""
+import io
+
 import pytest
+from openpyxl import load_workbook
 from playwright.sync_api import expect
 from sqlalchemy import select
 from test_accessibility import assert_accessible
@@ -68,3 +71,37 @@ def test_admin_deactivates_the_account_of_a_teacher_who_has_left(page, open_page
     teachers_page.get_by_label("密码").fill(teacher.password)
     teachers_page.locator("main").get_by_role("button", name="登录").click()
     expect(teachers_page.locator("main")).to_contain_text("这个账号已停用")
+
+
+def test_admin_exports_the_audit_log_at_once_or_in_the_background(open_page, log_in, demo_account, live_app,
+                                                                  monkeypatch):
+    """A short export downloads at once; a long one is written in the background, its page shows when it is
+    done, and its file downloads from there, on a phone."""
+    phone = log_in(demo_account("admin"), on=open_page(phone=True))
+    phone.goto("/admin/audit")
+    export = phone.get_by_role("button", name="导出符合条件的全部记录（Excel）")
+    with phone.expect_download() as short:
+        export.click()
+    assert sheet_header(short.value)[0] == "时间"
+
+    monkeypatch.setitem(live_app.config, "AUDIT_EXPORT_IN_REQUEST", 0)
+    export.click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text("导出操作日志")
+    expect(phone.locator("main dl.facts")).to_contain_text("已完成")
+    assert_accessible(phone)
+    assert_fits(phone)
+    with phone.expect_download() as long:
+        phone.get_by_role("link", name="下载 Excel 文件").click()
+    assert sheet_header(long.value) == sheet_header(short.value)
+
+    phone.get_by_role("link", name="返回操作日志").click()
+    phone.locator("summary", has_text="我的导出").click()
+    expect(phone.locator("details.exports li").first).to_contain_text("已完成")
+    assert_accessible(phone)
+
+
+def sheet_header(download) -> tuple:
+    """The downloaded workbook's first row."""
+    assert download.suggested_filename.startswith("audit-log-") and download.suggested_filename.endswith(".xlsx")
+    with open(download.path(), "rb") as saved:
+        return next(load_workbook(io.BytesIO(saved.read())).active.iter_rows(values_only=True))

@@ -31,13 +31,15 @@ PAGES = [
     (Role.staff, "/manage/applications"), (Role.staff, "/manage/applications/{application}"),
     (Role.admin, "/admin/registry"), (Role.admin, "/admin/registry/imports/{registry_import}"),
     (Role.admin, "/admin/registry/people/{registry_person}"), (Role.admin, "/admin/audit"),
+    (Role.admin, "/admin/audit/exports/{audit_export}"),
 ]
 # Served files carry a policy of their own (portal.families.views), and are not pages.
 FILES = [(Role.applicant, "/documents/{document}"),
          (Role.admin, "/admin/registry/imports/{registry_import}/rejections.xlsx"),
-         (Role.admin, "/admin/registry/template.xlsx"), (Role.admin, "/admin/audit/export.xlsx")]
+         (Role.admin, "/admin/registry/template.xlsx"),
+         (Role.admin, "/admin/audit/exports/{audit_export}/audit-log.xlsx")]
 PLACEHOLDERS = ("course", "draft", "institution", "student", "application", "enrollment", "token", "document",
-                "registry_import", "registry_person")
+                "registry_import", "registry_person", "audit_export")
 INLINE_CODE = [
     re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I),  # inline script
     re.compile(r"<style\b", re.I),  # style element
@@ -58,7 +60,7 @@ class LazyIds(dict):
 
 
 @pytest.fixture
-def site(db, make_institution, make_course, make_user, make_student, make_registry_person):
+def site(db, make_institution, make_course, make_user, make_student, make_registry_person, finished_export):
     """An institution with a published and a draft course, a staff member of it and an admin, and a
     family whose student has a proof document, an application to the course and an enrollment."""
     institution = make_institution()
@@ -75,12 +77,14 @@ def site(db, make_institution, make_course, make_user, make_student, make_regist
     db.session.add(enrollment)
     db.session.flush()
     person = make_registry_person()
+    admin = make_user(Role.admin)
     return SimpleNamespace(
         ids=LazyIds(institution=institution.id, course=course.id, student=student.id, application=application.id,
                     registry_import=person.first_import_id, registry_person=person.id, document=document.id,
                     enrollment=enrollment.id, token=lambda: issue_notice(enrollment).token,
-                    draft=make_course(institution=institution, status=CourseStatus.draft).id),
-        users={Role.staff: make_user(Role.staff, institution_id=institution.id), Role.admin: make_user(Role.admin),
+                    draft=make_course(institution=institution, status=CourseStatus.draft).id,
+                    audit_export=lambda: finished_export(admin).id),
+        users={Role.staff: make_user(Role.staff, institution_id=institution.id), Role.admin: admin,
                Role.applicant: family})
 
 
