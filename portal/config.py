@@ -38,6 +38,7 @@ class Config:
     REDIS_URL: str | None = None  # redis://… : background jobs go through Redis instead of SQLite
     JOBS_IN_PROCESS = True  # each app server runs queued jobs itself; false when `flask portal worker` runs
     JOBS_IMMEDIATE = False  # run jobs at once in the caller (tests)
+    JOB_STALL_MINUTES = 15  # a queued or running job silent this long was stopped (a restart, a crash)
 
     REGISTRY_BACKGROUND_BYTES = 2_000_000  # larger registry files import as a background job
     AUDIT_EXPORT_IN_REQUEST = 5_000  # audit log exports of more entries are written by a background job

@@ -62,7 +62,7 @@ def run_export(export_id: int) -> None:
     export = db.session.get(AuditExport, export_id)
     if export is None or export.status != ExportStatus.queued:  # deleted, or the job ran twice
         return
-    export.status = ExportStatus.running
+    export.status, export.progress_at = ExportStatus.running, utcnow()
     locale, stored = export.locale, export.filters
     db.session.commit()
     filters = LogFilters(**{k: date.fromisoformat(v) if k in ("start", "end") and v else v for k, v in stored.items()})
@@ -83,7 +83,7 @@ def _entries_counted(export_id: int, filters: LogFilters):
         yield from page
         done += len(page)
         filters.before_id = page[-1].id
-        _set(export_id, entries_done=done)
+        _set(export_id, entries_done=done, progress_at=utcnow())
 
 
 def _set(export_id: int, **values) -> None:

@@ -62,6 +62,7 @@ class AuditExport(db.Model):
     entries_total: Mapped[int] = mapped_column()
     entries_done: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    progress_at: Mapped[datetime | None] = mapped_column()  # its job's last sign of life (see jobs.stalled)
     finished_at: Mapped[datetime | None] = mapped_column()
     content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))  # the XLSX file, once done
 

@@ -16,7 +16,7 @@ from portal.audit.services import LogFilters, log_count, log_entries, log_page, 
 from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.auth.services import find_by_login
-from portal.common.jobs import enqueue
+from portal.common.jobs import enqueue, stalled
 from portal.common.spreadsheets import XLSX
 from portal.db import db, local_date, today
 
@@ -114,7 +114,7 @@ def export_detail(export_id: int):
     export = _own_export(export_id)
     return render_template("audit/export.html", export=export, EXPORT_STATUS_LABELS=EXPORT_STATUS_LABELS,
                            EXPORT_KEPT_DAYS=EXPORT_KEPT_DAYS,
-                           running=export.status in (ExportStatus.queued, ExportStatus.running))
+                           running=export.status in (ExportStatus.queued, ExportStatus.running) and not stalled(export))
 
 
 @bp.get("/admin/audit/exports/<int:export_id>/audit-log.xlsx")

@@ -8,6 +8,7 @@ runs `flask portal worker`. Tests set JOBS_IMMEDIATE, which runs a job at once, 
 import logging
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
@@ -39,6 +40,17 @@ def init_app(app: Flask) -> None:
                 return _fn(*args)
         tasks[name] = huey.task(name=name)(in_app_context)
     app.extensions["jobs"] = {"huey": huey, "tasks": tasks, "worker": None}
+    app.jinja_env.globals["job_stalled"] = stalled
+
+
+def stalled(row) -> bool:
+    """Whether a job's row (status, created_at and progress_at, as a registry import or an audit export
+    keeps them) is queued or running but has said nothing for JOB_STALL_MINUTES: the process running it
+    was stopped (a restart, a crash), and the job will not finish. Its page says so instead of waiting."""
+    if row.status not in ("queued", "running"):
+        return False
+    silent = datetime.now(UTC) - (row.progress_at or row.created_at)
+    return silent > timedelta(minutes=current_app.config["JOB_STALL_MINUTES"])
 
 
 def enqueue(fn: Callable, *args) -> None:

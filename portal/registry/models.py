@@ -84,6 +84,7 @@ class RegistryImport(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
+    progress_at: Mapped[datetime | None] = mapped_column()  # its job's last sign of life (see jobs.stalled)
     finished_at: Mapped[datetime | None] = mapped_column()
 
     created_by = relationship("User", lazy="raise")

@@ -188,6 +188,7 @@ def run_import(import_id: int, source: BinaryIO) -> RegistryImport:
     with _session_on_one_connection() as session:
         batch = session.get(RegistryImport, import_id)
         batch.status, batch.started_at = ImportStatus.running, utcnow()
+        batch.progress_at = batch.started_at
         _drop_stage(session)
         STAGE.create(session.connection())
         session.commit()
@@ -287,6 +288,7 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
         rejected += len(refusals)
         total = max(total, done)
         batch.rows_done, batch.rows_total, batch.rejected, batch.repeated = done, total, rejected, repeated
+        batch.progress_at = utcnow()
         session.commit()
     batch.rows_total = done  # the estimate counted line breaks
     return len(first_row)

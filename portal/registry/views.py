@@ -9,7 +9,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.common.i18n import N_
-from portal.common.jobs import enqueue
+from portal.common.jobs import enqueue, stalled
 from portal.common.spreadsheets import XLSX
 from portal.extensions import db
 from portal.registry import bp
@@ -140,7 +140,8 @@ def import_detail(import_id: int):
     return render_template("registry/import.html", batch=batch, page=page, pages=pages,
                            rejections=[(r, reason_text(r)) for r in rejections], several_sheets=several_sheets(batch),
                            changes=change_counts(batch) if batch.status == ImportStatus.done else {},
-                           running=batch.status in (ImportStatus.queued, ImportStatus.running), **LABELS)
+                           running=batch.status in (ImportStatus.queued, ImportStatus.running) and not stalled(batch),
+                           **LABELS)
 
 
 @bp.get("/admin/registry/template.xlsx")

@@ -315,6 +315,25 @@ def test_a_waiting_export_shows_its_progress_and_has_no_file_yet(db, as_admin, a
     assert as_admin.get(f"{LOG}/exports/{export.id}/audit-log.xlsx").status_code == 404
 
 
+def test_an_export_whose_job_was_stopped_says_so_instead_of_waiting_for_ever(db, as_admin, admin, three):
+    export = start_export(admin, LogFilters(before_id=newest_entry_id() + 1), 4)
+    export.status, export.progress_at = ExportStatus.running, datetime.now(UTC) - timedelta(minutes=20)
+    db.session.flush()
+    page = as_admin.get(f"{LOG}/exports/{export.id}")
+    assert "refresh" not in page.text and "<progress" not in page.text
+    assert "状态 已中断" in text(page) and "可能是服务器重启时中断了。请回到操作日志重新导出。" in text(page)
+    assert "已中断" in text(as_admin.get(LOG))
+
+
+def test_a_running_export_leaves_a_sign_of_life_as_it_goes(db, admin, three, monkeypatch):
+    monkeypatch.setattr(export_module, "EXPORT_PAGE", 1)
+    export = start_export(admin, LogFilters(before_id=newest_entry_id() + 1), 4)
+    signs = []
+    monkeypatch.setattr(export_module, "_set", lambda export_id, **values: signs.append(values.get("progress_at")))
+    run_export(export.id)
+    assert all(signs[:-1]) and len(signs) == 5  # after each of the four entries, then when done
+
+
 def test_entries_made_after_the_export_was_asked_for_are_not_in_it(db, admin, three):
     first, second, course, _ = three
     export = start_export(admin, LogFilters(object_type="courses", before_id=newest_entry_id() + 1), 3)

@@ -4,7 +4,7 @@ people who leave and come back, and no ID number ever stored in plaintext."""
 import io
 import json
 import subprocess
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -926,6 +926,31 @@ def test_the_import_page_shows_progress_and_refreshes_while_running(db, as_admin
     assert '<progress id="import-progress" max="1000" value="250">' in running.text
     assert "导入中" in running.text
     assert "refresh" not in done.text and "<progress" not in done.text
+
+
+def test_an_import_whose_job_was_stopped_says_so_instead_of_waiting_for_ever(db, as_admin, text):
+    """A restart stops the job mid-file; its batch would read 导入中 and refresh for ever."""
+    long_ago = datetime.now(UTC) - timedelta(minutes=20)
+    stopped = RegistryImport(filename="大名单.csv", sha256="0" * 64, size=1, status=ImportStatus.running,
+                             rows_total=1000, rows_done=250, created_at=long_ago, progress_at=long_ago)
+    working = RegistryImport(filename="另一份.csv", sha256="1" * 64, size=1, status=ImportStatus.running,
+                             rows_total=1000, rows_done=250, created_at=long_ago,
+                             progress_at=datetime.now(UTC) - timedelta(minutes=1))
+    db.session.add_all([stopped, working])
+    db.session.flush()
+
+    page = as_admin.get(f"/admin/registry/imports/{stopped.id}")
+    assert "refresh" not in page.text and "<progress" not in page.text
+    assert "状态 已中断" in text(page)
+    assert "导入没有完成，可能是服务器重启时中断了。名单未作任何改动，请重新上传文件。" in text(page)
+    assert "refresh" in as_admin.get(f"/admin/registry/imports/{working.id}").text
+    listed = text(as_admin.get("/admin/registry"))
+    assert "大名单.csv 已中断" in listed and "另一份.csv 导入中" in listed
+
+
+def test_an_import_leaves_a_sign_of_life_as_it_goes(db, import_file, registry_csv, row, id_number):
+    batch = import_file(registry_csv([row(id_number()), row(id_number())]))
+    assert batch.status == ImportStatus.done and batch.started_at <= batch.progress_at <= batch.finished_at
 
 
 # --- ID numbers at rest ------------------------------------------------------------------------
