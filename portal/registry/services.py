@@ -44,7 +44,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 from portal.audit.services import record
 from portal.common import idnumbers
 from portal.common.i18n import N_
-from portal.common.jobs import job
+from portal.common.jobs import job, stalled
 from portal.common.spreadsheets import saved, text_cell
 from portal.db import db, today, utcnow
 from portal.families.services import recheck_after_import
@@ -158,6 +158,23 @@ def import_stored_file(import_id: int) -> None:
     finally:
         db.session.execute(delete(RegistryFile).where(RegistryFile.import_id == import_id))
         db.session.commit()
+
+
+def can_restart(batch: RegistryImport) -> bool:
+    """Whether a batch whose job was stopped (see jobs.stalled) can be imported again from its stored file."""
+    return stalled(batch) and db.session.scalar(select(exists().where(RegistryFile.import_id == batch.id)))
+
+
+def restart_import(actor, batch: RegistryImport) -> None:
+    """Queue a stopped batch again from its stored file, as it was before its job began: the rows its job
+    refused before it stopped are dropped (its merge, one transaction, never happened). The caller
+    commits, then enqueues import_stored_file."""
+    db.session.execute(delete(RegistryRejection).where(RegistryRejection.import_id == batch.id))
+    before = {"status": str(batch.status)}
+    batch.status, batch.progress_at = ImportStatus.queued, utcnow()
+    batch.started_at = batch.error = None
+    batch.rows_done = batch.rows_total = batch.rejected = batch.repeated = 0
+    record(actor, "registry_import.restart", batch, before=before, after={"status": str(batch.status)})
 
 
 # --- running an import ---------------------------------------------------------------------------

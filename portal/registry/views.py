@@ -23,6 +23,7 @@ from portal.registry.models import (
     RegistryPerson,
 )
 from portal.registry.services import (
+    can_restart,
     change_counts,
     create_import,
     find_person,
@@ -32,6 +33,7 @@ from portal.registry.services import (
     reason_text,
     rejections_page,
     rejections_workbook,
+    restart_import,
     reveal_id,
     run_import,
     several_sheets,
@@ -141,7 +143,20 @@ def import_detail(import_id: int):
                            rejections=[(r, reason_text(r)) for r in rejections], several_sheets=several_sheets(batch),
                            changes=change_counts(batch) if batch.status == ImportStatus.done else {},
                            running=batch.status in (ImportStatus.queued, ImportStatus.running) and not stalled(batch),
-                           **LABELS)
+                           restartable=can_restart(batch), **LABELS)
+
+
+@bp.post("/admin/registry/imports/<int:import_id>/restart")
+@role_required(Role.admin)
+def restart(import_id: int):
+    """Who: admin. Import a batch whose job was stopped (a restart, a crash) again, from its stored file."""
+    batch = db.session.get(RegistryImport, import_id) or abort(404)
+    if can_restart(batch):
+        restart_import(current_user, batch)
+        db.session.commit()
+        enqueue(import_stored_file, batch.id)
+        flash(_("已重新开始导入。"), "success")
+    return redirect(url_for("registry.import_detail", import_id=batch.id))
 
 
 @bp.get("/admin/registry/template.xlsx")

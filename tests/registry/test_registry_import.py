@@ -942,10 +942,63 @@ def test_an_import_whose_job_was_stopped_says_so_instead_of_waiting_for_ever(db,
     page = as_admin.get(f"/admin/registry/imports/{stopped.id}")
     assert "refresh" not in page.text and "<progress" not in page.text
     assert "状态 已中断" in text(page)
-    assert "导入没有完成，可能是服务器重启时中断了。名单未作任何改动，请重新上传文件。" in text(page)
+    assert "导入没有完成，可能是服务器重启时中断了。名单未作任何改动。 请重新上传文件。" in text(page)
     assert "refresh" in as_admin.get(f"/admin/registry/imports/{working.id}").text
     listed = text(as_admin.get("/admin/registry"))
     assert "大名单.csv 已中断" in listed and "另一份.csv 导入中" in listed
+
+
+def stopped_batch(db, data: bytes, *, keep_file: bool) -> RegistryImport:
+    """A batch whose background job was stopped a quarter of an hour after refusing a row."""
+    batch = services.create_import(None, "大名单.csv", io.BytesIO(data), full=True, keep_file=keep_file)
+    long_ago = datetime.now(UTC) - timedelta(minutes=20)
+    batch.status, batch.started_at, batch.progress_at = ImportStatus.running, long_ago, long_ago
+    batch.rows_total, batch.rows_done, batch.rejected = 3, 2, 1
+    db.session.add(RegistryRejection(import_id=batch.id, sheet_no=0, row_no=3, reason=importer.NO_NAME,
+                                     values={"cells": {}, "params": {}}))
+    db.session.flush()
+    return batch
+
+
+def test_an_import_stopped_by_a_restart_is_imported_again_from_its_stored_file(
+        db, as_admin, text, registry_csv, row, id_number):
+    good = id_number()
+    batch = stopped_batch(db, registry_csv([row(good), row(id_number(), name="")]), keep_file=True)
+
+    page = as_admin.get(f"/admin/registry/imports/{batch.id}")
+    assert "重新导入这个文件" in page.text and "请重新上传文件" not in page.text
+    response = as_admin.post(f"/admin/registry/imports/{batch.id}/restart")
+
+    assert response.status_code == 302 and response.location.endswith(f"/admin/registry/imports/{batch.id}")
+    db.session.expire_all()
+    batch = db.session.get(RegistryImport, batch.id)
+    assert (batch.status, batch.added, batch.rejected, batch.rows_done) == (ImportStatus.done, 1, 1, 2)
+    refused = db.session.scalars(select(RegistryRejection.row_no).where(RegistryRejection.import_id == batch.id))
+    assert list(refused) == [3]  # once: the stopped run's refusal is not kept beside the new run's
+    assert lookup(good) is not None
+    assert db.session.scalar(select(func.count()).select_from(RegistryFile)) == 0
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "registry_import.restart")) == 1
+    assert "已重新开始导入。" in text(as_admin.get(response.location))
+
+
+def test_a_stopped_import_without_a_stored_file_asks_for_the_file_again(db, as_admin, text, registry_csv, row,
+                                                                        id_number):
+    batch = stopped_batch(db, registry_csv([row(id_number())]), keep_file=False)  # imported in the request
+    page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
+    assert "名单未作任何改动。 请重新上传文件。" in page and "重新导入这个文件" not in page
+    as_admin.post(f"/admin/registry/imports/{batch.id}/restart")
+    db.session.expire_all()
+    assert db.session.get(RegistryImport, batch.id).status == ImportStatus.running
+
+
+def test_an_import_still_at_work_is_not_restarted(db, as_admin, registry_csv, row, id_number):
+    batch = stopped_batch(db, registry_csv([row(id_number())]), keep_file=True)
+    batch.progress_at = datetime.now(UTC)
+    db.session.flush()
+    assert "重新导入这个文件" not in as_admin.get(f"/admin/registry/imports/{batch.id}").text
+    as_admin.post(f"/admin/registry/imports/{batch.id}/restart")
+    db.session.expire_all()
+    assert db.session.get(RegistryImport, batch.id).status == ImportStatus.running
 
 
 def test_an_import_leaves_a_sign_of_life_as_it_goes(db, import_file, registry_csv, row, id_number):
