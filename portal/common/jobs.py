@@ -14,6 +14,7 @@ from typing import Callable
 
 from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey
+from sqlalchemy import and_, func
 
 log = logging.getLogger(__name__)
 _jobs: dict[str, Callable] = {}
@@ -43,14 +44,23 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["job_stalled"] = stalled
 
 
+WAITING = ("queued", "running")  # the statuses of a job not yet finished
+
+
 def stalled(row) -> bool:
     """Whether a job's row (status, created_at and progress_at, as a registry import or an audit export
     keeps them) is queued or running but has said nothing for JOB_STALL_MINUTES: the process running it
     was stopped (a restart, a crash), and the job will not finish. Its page says so instead of waiting."""
-    if row.status not in ("queued", "running"):
-        return False
-    silent = datetime.now(UTC) - (row.progress_at or row.created_at)
-    return silent > timedelta(minutes=current_app.config["JOB_STALL_MINUTES"])
+    return row.status in WAITING and (row.progress_at or row.created_at) < _stall_cutoff()
+
+
+def stalled_where(model):
+    """`stalled` as a condition on `model`'s rows, for a write that must hold only while its job is stopped."""
+    return and_(model.status.in_(WAITING), func.coalesce(model.progress_at, model.created_at) < _stall_cutoff())
+
+
+def _stall_cutoff() -> datetime:
+    return datetime.now(UTC) - timedelta(minutes=current_app.config["JOB_STALL_MINUTES"])
 
 
 def enqueue(fn: Callable, *args) -> None:

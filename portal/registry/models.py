@@ -85,6 +85,9 @@ class RegistryImport(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column()
     progress_at: Mapped[datetime | None] = mapped_column()  # its job's last sign of life (see jobs.stalled)
+    # Which run of its job may write it: a restart counts on, and a run that was only thought stopped
+    # finds itself superseded at its next write and stops (see services.run_import).
+    attempt: Mapped[int] = mapped_column(default=1, server_default="1")
     finished_at: Mapped[datetime | None] = mapped_column()
 
     created_by = relationship("User", lazy="raise")

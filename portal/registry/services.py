@@ -44,7 +44,7 @@ from sqlalchemy.schema import AddConstraint, CreateIndex, DropConstraint, DropIn
 from portal.audit.services import record
 from portal.common import idnumbers
 from portal.common.i18n import N_
-from portal.common.jobs import job, stalled
+from portal.common.jobs import job, stalled, stalled_where
 from portal.common.spreadsheets import saved, text_cell
 from portal.db import db, today, utcnow
 from portal.families.services import recheck_after_import
@@ -147,16 +147,21 @@ def create_import(actor, filename: str, source: BinaryIO, *, full: bool, keep_fi
 
 
 @job
-def import_stored_file(import_id: int) -> None:
-    """Background job: import a queued batch from its stored file, then delete the file."""
+def import_stored_file(import_id: int, attempt: int = 1) -> None:
+    """Background job: import a queued batch from its stored file, then delete the file.
+
+    `attempt` is the batch's attempt when this run was queued: a run queued before a restart stops
+    without writing anything, and leaves the file to the restarted run."""
     sealed = db.session.scalar(select(RegistryFile.data).where(RegistryFile.import_id == import_id))
     db.session.commit()  # end the read, so the import's own connection does not wait behind it
     if sealed is None:  # imported already: the job ran twice
         return
     try:
-        run_import(import_id, io.BytesIO(idnumbers.vault().unseal(sealed)))
+        run_import(import_id, io.BytesIO(idnumbers.vault().unseal(sealed)), attempt)
     finally:
-        db.session.execute(delete(RegistryFile).where(RegistryFile.import_id == import_id))
+        db.session.execute(delete(RegistryFile).where(
+            RegistryFile.import_id == import_id,
+            select(RegistryImport.attempt).where(RegistryImport.id == import_id).scalar_subquery() == attempt))
         db.session.commit()
 
 
@@ -165,16 +170,27 @@ def can_restart(batch: RegistryImport) -> bool:
     return stalled(batch) and db.session.scalar(select(exists().where(RegistryFile.import_id == batch.id)))
 
 
-def restart_import(actor, batch: RegistryImport) -> None:
+def restart_import(actor, batch: RegistryImport) -> bool:
     """Queue a stopped batch again from its stored file, as it was before its job began: the rows its job
     refused before it stopped are dropped (its merge, one transaction, never happened). The caller
-    commits, then enqueues import_stored_file."""
-    db.session.execute(delete(RegistryRejection).where(RegistryRejection.import_id == batch.id))
+    commits, then enqueues import_stored_file with the batch's new attempt.
+
+    Returns False, changing nothing, when the job has shown a sign of life since the batch was read:
+    the batch's row is written (and so locked) before the refusals are deleted, so a run writing a
+    block at the same moment either finishes it first, and is seen alive, or finds itself superseded."""
     before = {"status": str(batch.status)}
-    batch.status, batch.progress_at = ImportStatus.queued, utcnow()
-    batch.started_at = batch.error = None
-    batch.rows_done = batch.rows_total = batch.rejected = batch.repeated = 0
+    restarted = db.session.execute(
+        update(RegistryImport).where(RegistryImport.id == batch.id, RegistryImport.attempt == batch.attempt,
+                                     stalled_where(RegistryImport))
+        .values(attempt=RegistryImport.attempt + 1, status=ImportStatus.queued, progress_at=utcnow(),
+                started_at=None, error=None, rows_done=0, rows_total=0, rejected=0, repeated=0)
+        .execution_options(synchronize_session=False)).rowcount
+    db.session.refresh(batch)
+    if not restarted:
+        return False
+    db.session.execute(delete(RegistryRejection).where(RegistryRejection.import_id == batch.id))
     record(actor, "registry_import.restart", batch, before=before, after={"status": str(batch.status)})
+    return True
 
 
 # --- running an import ---------------------------------------------------------------------------
@@ -196,13 +212,33 @@ def _session_on_one_connection() -> Iterator[Session]:
         yield session
 
 
-def run_import(import_id: int, source: BinaryIO) -> RegistryImport:
+class Superseded(Exception):
+    """The batch was restarted (see restart_import) while this run of its job, thought stopped, was at work."""
+
+
+def _claim(session: Session, import_id: int, attempt: int) -> None:
+    """Leave a sign of life on the batch, or raise Superseded if it has been restarted since this run
+    was queued. The write locks the batch's row until the session's transaction ends."""
+    claimed = session.execute(
+        update(RegistryImport).where(RegistryImport.id == import_id, RegistryImport.attempt == attempt)
+        .values(progress_at=utcnow()).execution_options(synchronize_session=False)).rowcount
+    if not claimed:
+        raise Superseded
+
+
+def run_import(import_id: int, source: BinaryIO, attempt: int = 1) -> RegistryImport:
     """Import `source` as the queued batch `import_id`; return the batch as it ended (done or failed).
 
     Problems with single rows are recorded as rejections; a problem with the whole file fails the
-    batch with its message and leaves the registry unchanged.
+    batch with its message and leaves the registry unchanged. A run superseded by a restart of its
+    batch stops where it is, undoing its open transaction, and leaves the batch to the new run.
     """
     with _session_on_one_connection() as session:
+        try:
+            _claim(session, import_id, attempt)
+        except Superseded:
+            session.rollback()
+            return db.session.get(RegistryImport, import_id)
         batch = session.get(RegistryImport, import_id)
         batch.status, batch.started_at = ImportStatus.running, utcnow()
         batch.progress_at = batch.started_at
@@ -214,13 +250,16 @@ def run_import(import_id: int, source: BinaryIO) -> RegistryImport:
                 batch.unknown_columns, batch.sheets = table.layout.unknown, table.sheets
                 batch.rows_total = table.estimate
                 session.commit()
-                staged = _stage(session, batch, table)
+                staged = _stage(session, batch, table, attempt)
             if staged:
-                _merge(session, batch, staged)
+                _merge(session, batch, staged, attempt)
             else:
                 batch.status, batch.error = ImportStatus.failed, NO_VALID_ROWS if batch.rows_done else NO_ROWS
             batch.finished_at = utcnow()
             session.commit()
+        except Superseded:
+            session.rollback()
+            return db.session.get(RegistryImport, import_id)
         except FileProblem as problem:
             _fail(session, import_id, str(problem))
         except BaseException:
@@ -254,7 +293,7 @@ def _fail(session: Session, import_id: int, message: str) -> None:
     session.commit()
 
 
-def _stage(session: Session, batch: RegistryImport, table) -> int:
+def _stage(session: Session, batch: RegistryImport, table, attempt: int) -> int:
     """Check every row into the staging table or the rejections, committing progress per block.
 
     Returns how many rows were staged. Of two rows with one ID number, the first is kept: the
@@ -292,6 +331,7 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
         if repeats:
             for (index, first), cells in zip(repeats, checker.cells(block, [i for i, _ in repeats])):
                 refusals.append((row_before + index, checker.refusal(*_repeat(table.sheets, sheet, first), cells)))
+        _claim(session, import_id, attempt)
         connection = session.connection()
         if postgresql:
             _copy_text(connection, STAGE, STAGED, rows)
@@ -305,7 +345,6 @@ def _stage(session: Session, batch: RegistryImport, table) -> int:
         rejected += len(refusals)
         total = max(total, done)
         batch.rows_done, batch.rows_total, batch.rejected, batch.repeated = done, total, rejected, repeated
-        batch.progress_at = utcnow()
         session.commit()
     batch.rows_total = done  # the estimate counted line breaks
     return len(first_row)
@@ -372,7 +411,7 @@ def _bulk_loading(connection: Connection, bulk: bool) -> Iterator[None]:
     connection.execute(AddConstraint(FIRST_IMPORT_FK))
 
 
-def _merge(session: Session, batch: RegistryImport, staged: int) -> None:
+def _merge(session: Session, batch: RegistryImport, staged: int, attempt: int) -> None:
     """Apply the staged rows to the registry in the session's transaction, and count what changed.
 
     Only people whose listed fields changed are touched, so importing a file again writes nothing.
@@ -381,6 +420,7 @@ def _merge(session: Session, batch: RegistryImport, staged: int) -> None:
     if connection.dialect.name == "postgresql":
         connection.execute(select(func.pg_advisory_xact_lock(MERGE_LOCK)))
         connection.execute(select(func.set_config("work_mem", MERGE_WORK_MEM, true())))  # SET LOCAL
+    _claim(session, batch.id, attempt)  # held to the merge's commit: no restart can begin meanwhile
     connection.exec_driver_sql("CREATE UNIQUE INDEX registry_stage_id_hash ON registry_stage (id_hash)")
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("ANALYZE registry_stage (id_hash)")  # autovacuum skips TEMP tables

@@ -152,10 +152,12 @@ def restart(import_id: int):
     """Who: admin. Import a batch whose job was stopped (a restart, a crash) again, from its stored file."""
     batch = db.session.get(RegistryImport, import_id) or abort(404)
     if can_restart(batch):
-        restart_import(current_user, batch)
-        db.session.commit()
-        enqueue(import_stored_file, batch.id)
-        flash(_("已重新开始导入。"), "success")
+        if restart_import(current_user, batch):
+            db.session.commit()
+            enqueue(import_stored_file, batch.id, batch.attempt)
+            flash(_("已重新开始导入。"), "success")
+        else:
+            flash(_("这次导入刚刚又有了进展，仍在进行，不用重新开始。"), "info")
     return redirect(url_for("registry.import_detail", import_id=batch.id))
 
 

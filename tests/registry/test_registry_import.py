@@ -818,9 +818,9 @@ def test_a_large_file_imports_as_a_background_job(app, db, upload, registry_csv,
     number = id_number()
     stored, real_run = [], services.run_import
 
-    def run_noting_the_stored_file(import_id, source):
+    def run_noting_the_stored_file(import_id, source, attempt):
         stored.append(db.session.scalar(select(RegistryFile.data).where(RegistryFile.import_id == import_id)))
-        return real_run(import_id, source)
+        return real_run(import_id, source, attempt)
     monkeypatch.setattr(services, "run_import", run_noting_the_stored_file)
     data = registry_csv([row(number), row(id_number(), "")])
 
@@ -999,6 +999,78 @@ def test_an_import_still_at_work_is_not_restarted(db, as_admin, registry_csv, ro
     as_admin.post(f"/admin/registry/imports/{batch.id}/restart")
     db.session.expire_all()
     assert db.session.get(RegistryImport, batch.id).status == ImportStatus.running
+
+
+def test_a_restart_pressed_as_the_job_shows_life_again_changes_nothing(db, as_admin, text, registry_csv, row,
+                                                                         id_number):
+    """The admin's page showed 已中断, but the job was only slow: it writes a block just before the press."""
+    batch = stopped_batch(db, registry_csv([row(id_number()), row(id_number(), name="")]), keep_file=True)
+    db.session.execute(update(RegistryImport).where(RegistryImport.id == batch.id)  # the job, on its connection
+                       .values(progress_at=datetime.now(UTC)).execution_options(synchronize_session=False))
+
+    response = as_admin.post(f"/admin/registry/imports/{batch.id}/restart")
+
+    assert "这次导入刚刚又有了进展，仍在进行，不用重新开始。" in text(as_admin.get(response.location))
+    db.session.expire_all()
+    batch = db.session.get(RegistryImport, batch.id)
+    assert (batch.status, batch.attempt, batch.rows_done, batch.rejected) == (ImportStatus.running, 1, 2, 1)
+    assert db.session.scalar(select(func.count()).where(RegistryRejection.import_id == batch.id)) == 1
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "registry_import.restart")) == 0
+
+
+def test_a_run_queued_before_a_restart_leaves_the_batch_and_its_file_to_the_restarted_run(
+        db, registry_csv, row, id_number, registry_state):
+    """A job thought stopped was only waiting in the queue; the restart queued a second run beside it."""
+    good = id_number()
+    batch = stopped_batch(db, registry_csv([row(good)]), keep_file=True)
+    batch.status = ImportStatus.queued
+    assert services.restart_import(None, batch)
+    db.session.commit()
+    before = registry_state()
+
+    services.import_stored_file(batch.id, 1)
+
+    assert registry_state() == before
+    assert db.session.scalar(select(func.count()).select_from(RegistryFile)) == 1
+    services.import_stored_file(batch.id, 2)
+    db.session.expire_all()
+    assert db.session.get(RegistryImport, batch.id).status == ImportStatus.done and lookup(good) is not None
+    assert db.session.scalar(select(func.count()).select_from(RegistryFile)) == 0
+
+
+def test_a_run_restarted_while_at_work_stops_at_its_next_block_without_writing_it(
+        db, monkeypatch, registry_csv, row, id_number, registry_state):
+    """The first run was silent so long its batch was restarted; it then wakes up mid-file."""
+    monkeypatch.setattr(importer, "BLOCK_BYTES", 300)
+    data = registry_csv([row(id_number()) for _ in range(12)] + [row(id_number(), name="")])
+    batch = services.create_import(None, "大名单.csv", io.BytesIO(data), full=True, keep_file=True)
+    db.session.commit()
+    blocks, states = services.checked_blocks, []
+
+    def restarted_after_the_first_block(table, checker):
+        for number, block in enumerate(blocks(table, checker)):
+            if number == 1:
+                long_ago = datetime.now(UTC) - timedelta(minutes=20)
+                db.session.execute(update(RegistryImport).where(RegistryImport.id == batch.id)
+                                   .values(progress_at=long_ago).execution_options(synchronize_session=False))
+                assert services.restart_import(None, db.session.get(RegistryImport, batch.id))
+                db.session.commit()
+                states.append(registry_state())
+            yield block
+
+    monkeypatch.setattr(services, "checked_blocks", restarted_after_the_first_block)
+    services.import_stored_file(batch.id, 1)
+
+    assert registry_state() == states[0]  # as the restart left it: queued, counts at nought
+    restarted = db.session.get(RegistryImport, batch.id)
+    assert (restarted.status, restarted.attempt, restarted.rows_done) == (ImportStatus.queued, 2, 0)
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "registry_import.finish")) == 0
+    monkeypatch.setattr(services, "checked_blocks", blocks)
+    services.import_stored_file(batch.id, 2)
+    db.session.expire_all()
+    batch = db.session.get(RegistryImport, batch.id)
+    assert (batch.status, batch.added, batch.rejected, batch.rows_done) == (ImportStatus.done, 12, 1, 13)
+    assert db.session.scalar(select(func.count()).where(RegistryRejection.import_id == batch.id)) == 1
 
 
 def test_an_import_leaves_a_sign_of_life_as_it_goes(db, import_file, registry_csv, row, id_number):
