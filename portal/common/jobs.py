@@ -54,13 +54,15 @@ def stalled(row) -> bool:
     return row.status in WAITING and (row.progress_at or row.created_at) < _stall_cutoff()
 
 
-def stalled_where(model):
-    """`stalled` as a condition on `model`'s rows, for a write that must hold only while its job is stopped."""
-    return and_(model.status.in_(WAITING), func.coalesce(model.progress_at, model.created_at) < _stall_cutoff())
+def stalled_where(model, silent_for: timedelta | None = None):
+    """`stalled` as a condition on `model`'s rows, for a write that must hold only while its job is stopped;
+    with `silent_for`, stopped that long."""
+    return and_(model.status.in_(WAITING),
+                func.coalesce(model.progress_at, model.created_at) < _stall_cutoff(silent_for))
 
 
-def _stall_cutoff() -> datetime:
-    return datetime.now(UTC) - timedelta(minutes=current_app.config["JOB_STALL_MINUTES"])
+def _stall_cutoff(silent_for: timedelta | None = None) -> datetime:
+    return datetime.now(UTC) - (silent_for or timedelta(minutes=current_app.config["JOB_STALL_MINUTES"]))
 
 
 def enqueue(fn: Callable, *args) -> None:

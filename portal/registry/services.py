@@ -11,6 +11,7 @@ import hashlib
 import io
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import BinaryIO
 
 from flask import current_app
@@ -83,6 +84,7 @@ DIGEST_SHIFT = 64
 PLACE_MASK = (1 << DIGEST_SHIFT) - 1
 DIGEST_BITS = 128
 DIGEST_MASK = (1 << DIGEST_BITS) - 1
+STOPPED_FILE_KEPT_DAYS = 7
 MERGE_LOCK = 0x5245_4749  # PostgreSQL advisory lock key: one merge into the registry at a time
 # The merge's working memory on PostgreSQL, so that joining a million staged rows to the registry
 # hashes them in memory. With the default 4 MB the planner walks both ID-hash indexes instead, in
@@ -129,7 +131,12 @@ def history(person: RegistryPerson) -> list[RegistryChange]:
 # --- starting an import --------------------------------------------------------------------------
 
 def create_import(actor, filename: str, source: BinaryIO, *, full: bool, keep_file: bool) -> RegistryImport:
-    """A queued batch for the file. With `keep_file` the file is stored, sealed, for a background job."""
+    """A queued batch for the file. With `keep_file` the file is stored, sealed, for a background job.
+
+    The stored files of batches stopped STOPPED_FILE_KEPT_DAYS ago are deleted: whoever meant to import
+    them again has uploaded the list afresh by now, and a list of the poor is not kept for nothing."""
+    db.session.execute(delete(RegistryFile).where(RegistryFile.import_id.in_(
+        select(RegistryImport.id).where(stalled_where(RegistryImport, timedelta(days=STOPPED_FILE_KEPT_DAYS))))))
     digest, size = hashlib.sha256(), 0
     while block := source.read(1 << 20):
         digest.update(block)

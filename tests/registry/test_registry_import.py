@@ -1001,6 +1001,22 @@ def test_an_import_still_at_work_is_not_restarted(db, as_admin, registry_csv, ro
     assert db.session.get(RegistryImport, batch.id).status == ImportStatus.running
 
 
+def test_a_stopped_imports_stored_file_is_deleted_a_week_on_at_the_next_upload(db, as_admin, text, registry_csv,
+                                                                              row, id_number):
+    week_old = stopped_batch(db, registry_csv([row(id_number())]), keep_file=True)
+    recent = stopped_batch(db, registry_csv([row(id_number())]), keep_file=True)
+    week_old.created_at = week_old.progress_at = datetime.now(UTC) - timedelta(days=8)
+    db.session.flush()
+
+    services.create_import(None, "新名单.csv", io.BytesIO(registry_csv([row(id_number())])), full=True,
+                           keep_file=False)
+
+    stored = db.session.scalars(select(RegistryFile.import_id))
+    assert list(stored) == [recent.id]
+    page = text(as_admin.get(f"/admin/registry/imports/{week_old.id}"))
+    assert "请重新上传文件" in page and "重新导入这个文件" not in page
+
+
 def test_a_restart_pressed_as_the_job_shows_life_again_changes_nothing(db, as_admin, text, registry_csv, row,
                                                                          id_number):
     """The admin's page showed 已中断, but the job was only slow: it writes a block just before the press."""
