@@ -6,6 +6,7 @@ from wtforms.validators import InputRequired, Length, Optional, ValidationError
 from portal.common.forms import PortalForm
 from portal.common.i18n import N_
 from portal.enrollment.models import STATUS_LABELS, ApplicationStatus
+from portal.enrollment.services import PROOF_WAITING
 from portal.families.models import VERIFICATION_LABELS
 
 S = ApplicationStatus
@@ -57,7 +58,7 @@ class QueueFilterForm(PortalForm):
     course = SelectField(_l("课程"), choices=[], validators=[Optional()], validate_choice=False)
     green = SelectField(_l("绿色通道"), choices=[("", N_("全部")), ("yes", N_("是")), ("no", N_("否"))],
                         validators=[Optional()])
-    verification = SelectField(_l("身份核验"), choices=[("", N_("全部"))] + [
+    verification = SelectField(_l("身份核验"), choices=[("", N_("全部")), (PROOF_WAITING, N_("证明材料待审核"))] + [
         (k.value, v) for k, v in VERIFICATION_LABELS.items()], validators=[Optional()])
     status = SelectField(_l("状态"), choices=[("pending", N_("待处理")), ("all", N_("全部"))] + [
         (k.value, v) for k, v in STATUS_LABELS.items()], validators=[Optional()])

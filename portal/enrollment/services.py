@@ -33,7 +33,7 @@ from portal.enrollment.models import (
     ApplicationStatus,
     Enrollment,
 )
-from portal.families.models import VERIFIED, Student
+from portal.families.models import VERIFIED, ProofDocument, Student, Verification
 from portal.families.services import check_eligibility
 from portal.notifications.services import notify
 
@@ -315,11 +315,19 @@ def family_for_course(account: User, course_id: int) -> list[tuple[Student, bool
         select(Student, applied).where(Student.account_id == account.id).order_by(Student.id))]
 
 
+# The queue's verification filter value for students whose uploaded proof staff have still to check.
+PROOF_WAITING = "proof_waiting"
+# A student outside the registry with proof uploaded and no staff decision on it (a new upload after
+# a rejection undoes the rejection, portal.families.services.add_document).
+AWAITING_PROOF_CHECK = and_(Student.verification.in_((Verification.not_found, Verification.name_mismatch)),
+                             exists().where(ProofDocument.student_id == Student.id))
+
+
 @dataclass
 class QueueFilters:
     course_id: int | None = None
     green: bool | None = None
-    verification: str = ""
+    verification: str = ""  # one Verification, or PROOF_WAITING
     status: str = "pending"  # "pending" (needs a decision), "all", or one status
 
 
@@ -329,6 +337,7 @@ class QueuePage:
     total: int
     page: int
     page_size: int
+    proof_waiting: set[int] = field(default_factory=set)  # the rows' ids whose student's proof awaits checking
 
     @property
     def pages(self) -> int:
@@ -343,7 +352,9 @@ def queue_page(institution_id: int, filters: QueueFilters, page: int, page_size:
         conditions.append(Application.course_id == filters.course_id)
     if filters.green is not None:
         conditions.append(Application.green_channel.is_(filters.green))
-    if filters.verification:
+    if filters.verification == PROOF_WAITING:
+        conditions.append(AWAITING_PROOF_CHECK)
+    elif filters.verification:
         conditions.append(Student.verification == filters.verification)
     if filters.status == "pending":
         conditions.append(Application.status.in_(PENDING))
@@ -351,10 +362,11 @@ def queue_page(institution_id: int, filters: QueueFilters, page: int, page_size:
         conditions.append(Application.status == filters.status)
     base = select(Application).join(Application.course).join(Application.student).where(*conditions)
     total = db.session.scalar(select(func.count()).select_from(base.subquery()))
-    rows = db.session.scalars(
-        base.options(contains_eager(Application.course), contains_eager(Application.student))
+    rows = db.session.execute(
+        base.add_columns(AWAITING_PROOF_CHECK)
+        .options(contains_eager(Application.course), contains_eager(Application.student))
         .order_by(*PRIORITY).limit(page_size).offset((page - 1) * page_size)).all()
-    return QueuePage(list(rows), total, page, page_size)
+    return QueuePage([a for a, _ in rows], total, page, page_size, {a.id for a, waiting in rows if waiting})
 
 
 def institution_application(institution_id: int, application_id: int) -> Application | None:

@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.auth.access import role_required
-from portal.auth.models import Role
+from portal.auth.models import Role, User
 from portal.common.security import safe_next
 from portal.courses.models import Course, CourseKind, CourseStatus
 from portal.courses.services import load_course
@@ -165,7 +165,10 @@ def _review_page(application: Application, form: DecisionForm):
     steps = timelines([application.id])[application.id]
     proof = evidence_for([application.student_id])[application.student_id]
     position = waitlist_positions([application]).get(application.id)
+    # The family's account holder: who staff call when the student's own phone is not given.
+    holder = db.session.get(User, application.student.account_id)
     return render_template("enrollment/review.html", application=application, student=application.student,
+                           holder=holder,
                            course=application.course, timeline=steps, proof=proof, position=position,
                            form=form, allowed=[d for d in DECISIONS if d in TRANSITIONS[application.status]])
 

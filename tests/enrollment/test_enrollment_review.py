@@ -274,3 +274,42 @@ def test_the_queue_lapses_overdue_offers_of_the_institution(db, client, login, s
     login(staff)
     assert names_in_queue(client.get("/manage/applications?status=lapsed").text) == ["丁"]
     assert status_of(db, apps["戊"]) == S.submitted  # a freed place goes only to the waiting list
+
+
+def add_proof(db, student):
+    db.session.add(ProofDocument(student_id=student.id, kind=DocumentKind.poverty_certificate, filename="证明.pdf",
+                                 content_type="application/pdf", size=10, sha256=f"{student.id:064d}",
+                                 data=b"%PDF-1.4 %%EOF", uploaded_by_id=student.account_id))
+    db.session.flush()
+
+
+def test_the_queue_marks_and_filters_the_proof_waiting_to_be_checked(db, client, login, make_course, make_student,
+                                                                      apply, staff_of):
+    course = make_course()
+    waiting = make_student(name="符小梅", verification=Verification.not_found)
+    mismatch = make_student(name="陈小兰", verification=Verification.name_mismatch)
+    checked = make_student(name="吴小军", verification=Verification.proof_verified)
+    no_proof = make_student(name="林小东", verification=Verification.not_found)
+    for student in (waiting, mismatch, checked):
+        add_proof(db, student)
+    for student in (waiting, mismatch, checked, no_proof):
+        apply(student, course)
+    login(staff_of(course))
+    page = client.get("/manage/applications").text
+    marked = re.findall(r'<th scope="row"><a href="/manage/applications/\d+">(.*?)</a></th>(?:(?!</tr>).)*'
+                        r'<span class="tag warn">证明材料待审核</span>', page, re.S)
+    assert sorted(marked) == ["符小梅", "陈小兰"]
+    filtered = client.get("/manage/applications", query_string={"verification": "proof_waiting"}).text
+    assert sorted(names_in_queue(filtered)) == ["符小梅", "陈小兰"]
+    assert '<option value="proof_waiting" selected>证明材料待审核</option>' in filtered
+
+
+def test_the_detail_page_gives_the_account_holders_phone(db, client, login, make_course, make_user, make_student,
+                                                         apply, staff_of):
+    course = make_course()
+    grandmother = make_user(Role.applicant, name="黎阿婆", mobile="13907550123")
+    application = apply(make_student(account=grandmother, name="黎小海", phone=""), course)
+    login(staff_of(course))
+    page = client.get(f"/manage/applications/{application.id}").text
+    assert "<dt>申请人（账号持有人）</dt><dd>黎阿婆</dd>" in page
+    assert '<dt>申请人电话</dt><dd><a href="tel:13907550123">13907550123</a></dd>' in page
