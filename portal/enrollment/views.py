@@ -1,11 +1,12 @@
 """Applying to a course, the applicant's applications page and actions, and staff's review queue."""
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
 
 from portal.auth.access import role_required
 from portal.auth.models import Role, User
@@ -130,10 +131,10 @@ def withdraw(application_id: int):
 
 # --- staff --------------------------------------------------------------------------------------
 
-def _queue_filters(form: QueueFilterForm, course_ids: set[int]) -> QueueFilters:
+def _queue_filters(form: QueueFilterForm, args: MultiDict, course_ids: set[int]) -> QueueFilters:
     """The filters as given, with any value that is not one of the choices (a stale link) ignored."""
     form.validate()
-    course = request.args.get("course", type=int)
+    course = args.get("course", type=int)
     return QueueFilters(
         course_id=course if course in course_ids else None,
         green={"yes": True, "no": False}.get(form.green.data) if not form.green.errors else None,
@@ -145,20 +146,26 @@ def _queue_filters(form: QueueFilterForm, course_ids: set[int]) -> QueueFilters:
 @role_required(Role.staff)
 def review_queue():
     """Who: institution staff. Their institution's applications, filtered; by default those awaiting a decision."""
+    return _queue_page(request.args, BulkDecisionForm(formdata=None), request.full_path)
+
+
+def _queue_page(args: MultiDict, bulk_form: BulkDecisionForm, back: str):
+    """The queue filtered by `args`, with the bulk form as given (its ticks, reason and errors) returning to `back`."""
     institution_id = current_user.institution_id
     own_courses = select(Course.id).where(Course.institution_id == institution_id)
     if lapse_overdue(today(), Application.course_id.in_(own_courses)):
         db.session.commit()
     courses = db.session.execute(select(Course.id, Course.title).where(Course.institution_id == institution_id)
                                  .order_by(Course.start_date.desc(), Course.id.desc())).all()
-    form = QueueFilterForm(request.args)
+    form = QueueFilterForm(args)
     form.course.choices = [("", _("全部课程"))] + [(str(c.id), c.title) for c in courses]
-    filters = _queue_filters(form, {c.id for c in courses})
-    page = min(max(1, request.args.get("page", 1, type=int)), MAX_QUEUE_PAGE)
+    filters = _queue_filters(form, args, {c.id for c in courses})
+    page = min(max(1, args.get("page", 1, type=int)), MAX_QUEUE_PAGE)
     results = queue_page(institution_id, filters, page, QUEUE_PAGE_SIZE)
-    args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("enrollment/queue.html", form=form, results=results, page_args=args,
-                           bulk_form=BulkDecisionForm(formdata=None), course_choices=form.course.choices)
+    page_args = {k: v for k, v in args.items() if k != "page" and v}
+    return render_template("enrollment/queue.html", form=form, results=results, page_args=page_args,
+                           bulk_form=bulk_form, picked=set(bulk_form.application_ids.data or ()), back=back,
+                           course_choices=form.course.choices)
 
 
 def _review_page(application: Application, form: DecisionForm):
@@ -168,8 +175,7 @@ def _review_page(application: Application, form: DecisionForm):
     # The family's account holder: who staff call when the student's own phone is not given.
     holder = db.session.get(User, application.student.account_id)
     return render_template("enrollment/review.html", application=application, student=application.student,
-                           holder=holder,
-                           course=application.course, timeline=steps, proof=proof, position=position,
+                           holder=holder, course=application.course, timeline=steps, proof=proof, position=position,
                            form=form, allowed=[d for d in DECISIONS if d in TRANSITIONS[application.status]])
 
 
@@ -204,16 +210,16 @@ def decide(application_id: int):
 @bp.post("/manage/applications/bulk")
 @role_required(Role.staff)
 def bulk_decide():
-    """Who: institution staff; only their institution's applications are touched. One decision for every one ticked."""
+    """Who: institution staff; only their institution's applications are touched. One decision for every one ticked.
+    A form with an error comes back with the queue as it was, ticks and reason kept, to correct and send again."""
     form = BulkDecisionForm()
     queue = url_for("enrollment.review_queue")
     back = safe_next(form.next.data, queue)
     if urlsplit(back).path != queue:  # back to the queue as filtered, and nowhere else
         back = queue
     if not form.validate_on_submit():
-        for errors in form.errors.values():
-            flash(errors[0], "error")
-        return redirect(back)
+        # The queue again, as it was filtered, with what was ticked and typed still there to correct.
+        return _queue_page(MultiDict(parse_qsl(urlsplit(back).query)), form, back)
     ids = list(dict.fromkeys(form.application_ids.data))
     found = institution_applications(current_user.institution_id, ids)
     to, reason = S(form.decision.data), (form.reason.data or "").strip()

@@ -251,8 +251,9 @@ def test_bulk_waitlisting_and_rejecting(db, client, login, school):
     client.post("/manage/applications/bulk", data={"application_ids": [str(apps["甲"].id), str(apps["丙"].id)],
                                                    "decision": "waitlisted"})
     assert (status_of(db, apps["甲"]), status_of(db, apps["丙"])) == (S.waitlisted, S.waitlisted)
-    client.post("/manage/applications/bulk", data={"application_ids": [str(apps["甲"].id)], "decision": "rejected"})
-    assert "不录取时请写明理由。" in client.get("/manage/applications").text
+    response = client.post("/manage/applications/bulk", data={"application_ids": [str(apps["甲"].id)],
+                                                              "decision": "rejected"})
+    assert "不录取时请写明理由。" in response.text
     assert status_of(db, apps["甲"]) == S.waitlisted
     client.post("/manage/applications/bulk", data={"application_ids": [str(apps["甲"].id)], "decision": "rejected",
                                                    "reason": "名额已满"})
@@ -263,8 +264,38 @@ def test_bulk_with_nothing_ticked_says_so(client, login, school):
     staff, _, _, _ = school
     login(staff)
     response = client.post("/manage/applications/bulk", data={"decision": "admitted", "next": "https://evil.test/"})
-    assert response.location.endswith("/manage/applications")
-    assert "请先勾选要处理的报名。" in client.get("/manage/applications").text
+    assert response.status_code == 200 and "请先勾选要处理的报名。" in response.text
+    assert 'name="next" value="/manage/applications"' in response.text  # never elsewhere
+    assert names_in_queue(response.text) == ["乙", "戊", "甲", "丙"]
+
+
+def ticked(page: str) -> list[str]:
+    return re.findall(r'<input type="checkbox" name="application_ids" value="(\d+)"[^>]* checked>', page)
+
+
+def test_a_refused_bulk_decision_keeps_the_ticks_the_reason_and_the_filters(db, client, login, school):
+    staff, _, welding, apps = school
+    login(staff)
+    back = f"/manage/applications?course={welding.id}&status=all"
+    response = client.post("/manage/applications/bulk", data={
+        "application_ids": [str(apps["乙"].id), str(apps["丙"].id)], "decision": "admitted", "reason": "a" * 501,
+        "next": back})
+    assert response.status_code == 200 and "请按提示修改标出的内容后再提交。" in response.text
+    assert names_in_queue(response.text) == ["乙", "丙"]  # still the course asked for
+    assert sorted(ticked(response.text)) == sorted([str(apps["乙"].id), str(apps["丙"].id)])
+    assert "a" * 501 + "</textarea>" in response.text
+    assert f'name="next" value="{back.replace("&", "&amp;")}"' in response.text
+    assert (status_of(db, apps["乙"]), status_of(db, apps["丙"])) == (S.submitted, S.under_review)
+
+
+def test_rejecting_ticked_ones_without_a_reason_keeps_them_ticked(db, client, login, school):
+    staff, _, _, apps = school
+    login(staff)
+    response = client.post("/manage/applications/bulk", data={
+        "application_ids": [str(apps["甲"].id), str(apps["丙"].id)], "decision": "rejected", "reason": "  "})
+    assert "不录取时请写明理由。" in response.text
+    assert sorted(ticked(response.text)) == sorted([str(apps["甲"].id), str(apps["丙"].id)])
+    assert status_of(db, apps["甲"]) == S.submitted
 
 
 def test_the_queue_lapses_overdue_offers_of_the_institution(db, client, login, school):
