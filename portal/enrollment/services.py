@@ -307,6 +307,28 @@ def family_applications(account: User) -> list[FamilyStudent]:
     return list(family.values())
 
 
+# Which application a student's family should follow first: an offer to answer, then one still
+# waiting (on staff or on the waiting list), then a place taken; any other has ended.
+FOLLOW_FIRST = {S.admitted: 0, S.submitted: 1, S.under_review: 1, S.waitlisted: 1, S.accepted: 2}
+
+
+def applications_to_follow(student_ids) -> dict[int, Application]:
+    """For each student who has applied, the one application their family should follow (FOLLOW_FIRST,
+    then the newest), with its course: one query whatever their number."""
+    chosen: dict[int, Application] = {}
+    ids = list(student_ids)
+    if not ids:
+        return chosen
+    for application in db.session.scalars(
+            select(Application).join(Application.course).options(contains_eager(Application.course))
+            .where(Application.student_id.in_(ids))
+            .order_by(Application.submitted_at.desc(), Application.id.desc())):
+        current = chosen.get(application.student_id)
+        if current is None or (FOLLOW_FIRST.get(application.status, 3) < FOLLOW_FIRST.get(current.status, 3)):
+            chosen[application.student_id] = application
+    return chosen
+
+
 def family_for_course(account: User, course_id: int) -> list[tuple[Student, bool]]:
     """The account's students, each with whether they have a live application to the course: one query."""
     applied = exists().where(Application.student_id == Student.id, Application.course_id == course_id,

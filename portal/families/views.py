@@ -11,6 +11,7 @@ from portal.auth.models import Role
 from portal.common.regions import region_choices
 from portal.common.security import safe_next
 from portal.db import local_date, today
+from portal.enrollment.services import applications_to_follow
 from portal.extensions import db
 from portal.families import bp
 from portal.families.forms import DECISION_LABELS, DocumentForm, StudentForm, VerificationForm
@@ -95,7 +96,8 @@ def family():
     """Who: applicants. Their family's student profiles, each with its verification and next step."""
     students = students_of(current_user)
     return render_template("families/family.html", students=students, today=today(),
-                           documents=document_counts(s.id for s in students), age_on=age_on)
+                           documents=document_counts(s.id for s in students), age_on=age_on,
+                           following=applications_to_follow(s.id for s in students))
 
 
 @bp.route("/family/students/new", methods=["GET", "POST"])
@@ -139,8 +141,8 @@ def student(student_id: int):
 
 def _student_page(student: Student, form: DocumentForm):
     return render_template("families/student.html", student=student, form=form, documents=documents_of(student),
-                           today=today(), age_on=age_on,
-                           back_to=_back_to())
+                           today=today(), age_on=age_on, back_to=_back_to(),
+                           following=applications_to_follow([student.id]).get(student.id))
 
 
 @bp.post("/family/students/<int:student_id>/documents")

@@ -21,7 +21,7 @@ def long_date(day) -> str:
 
 def card(page: str, course_title: str) -> str:
     """The HTML of the application card for the course titled `course_title`."""
-    cards = [c.split("\n  </ul>")[0] for c in page.split('<li class="card application">')[1:]
+    cards = [c.split("\n  </ul>")[0] for c in page.split('<li class="card application"')[1:]
              if f">{course_title}</a></h3>" in c]
     assert len(cards) == 1, f"expected one card for {course_title!r}"
     return cards[0]

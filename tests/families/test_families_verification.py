@@ -102,7 +102,7 @@ def test_a_rejection_is_shown_to_the_family_until_new_proof_reopens_it(db, login
                 data={"kind": "household_register", "file": (BytesIO(png), "户口簿.png")})
     assert row(db, student).verification == Verification.not_found
     assert audit("student.verification")[-1].after == {"verification": "not_found", "reason": "new proof uploaded"}
-    assert "报名后学校会审核" in page(family.get("/family"))
+    assert "已上传2份证明材料，等待学校审核。" in page(family.get("/family"))  # with the application made
 
 
 def flashed(client) -> list[str]:
