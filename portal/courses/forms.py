@@ -81,7 +81,7 @@ class StatusForm(PortalForm):
     submit = SubmitField(_l("确定"))
 
 
+# The one-tap status buttons; closing asks first, with its own words on the course page.
 STATUS_ACTIONS = {
     CourseStatus.published: _l("发布"),
-    CourseStatus.closed: _l("关闭报名"),
 }

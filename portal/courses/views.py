@@ -174,18 +174,25 @@ def edit(course_id: int | None = None):
 @bp.post("/manage/courses/<int:course_id>/status/<status>")
 @role_required(Role.staff)
 def set_status(course_id: int, status: str):
-    """Who: institution staff, for their own institution's courses only."""
+    """Who: institution staff, for their own institution's courses only. Publish, close (the page asks
+    first) or reopen a course."""
     course = _own_course(course_id)
     try:
         target = CourseStatus(status)
     except ValueError:
         abort(404)
     if StatusForm().validate_on_submit():
+        before = course.status
         try:
             change_status(current_user, course, target)
         except CourseError as e:
             flash(str(e), "error")
         else:
             db.session.commit()
-            flash(_("课程状态已更新。"), "success")
+            if target == CourseStatus.closed:
+                flash(_("已关闭“%(title)s”的报名。", title=course.title), "success")
+            elif before == CourseStatus.closed:
+                flash(_("已重新发布“%(title)s”。", title=course.title), "success")
+            else:
+                flash(_("已发布“%(title)s”。", title=course.title), "success")
     return redirect(url_for("courses.manage"))

@@ -214,7 +214,7 @@ def test_staff_create_publish_and_find_in_catalog(page: Page, log_in, new_contex
     row = page.locator("main tr", has_text=title)
     expect(row).to_contain_text("草稿")
     row.get_by_role("button", name=re.compile("^发布")).click()
-    expect(page.locator("main .flash")).to_contain_text("课程状态已更新")
+    expect(page.locator("main .flash")).to_contain_text(f"已发布“{title}”")
     expect(page.locator("main tr", has_text=title)).to_contain_text("已发布")
 
     # A visitor who is not logged in finds it by keyword and opens it.

@@ -42,7 +42,9 @@ def assert_in_view(locator) -> None:
 def staff_controls(page: Page) -> dict:
     return {
         "/manage/courses": [page.get_by_role("link", name=re.compile("^修改 ")),
-                            page.get_by_role("button", name=re.compile("^(关闭报名|发布|重新发布) ")),
+                            page.get_by_role("button", name=re.compile("^(发布|重新发布) ")),
+                            page.locator("main summary", has_text="关闭报名…"),
+                            page.get_by_role("link", name=re.compile("^报名审核 ")),
                             page.locator("main td", has_text="已录取")],
         "/manage/applications?status=all": [page.get_by_role("checkbox", name=re.compile("^选择")),
                                             page.locator("main td", has_text=re.compile("^(是|否)$")),

@@ -212,15 +212,27 @@ def set_status(client, course_id: int, status: str):
 
 def test_publish_close_and_reopen(db, as_staff, staff, make_course):
     course = make_course(institution=staff.institution, status=CourseStatus.draft, title="育婴员班")
-    for target in ("published", "closed", "published"):
+    for target, message in (("published", "已发布“育婴员班”。"), ("closed", "已关闭“育婴员班”的报名。"),
+                            ("published", "已重新发布“育婴员班”。")):
         page = set_status(as_staff, course.id, target).text
-        assert "课程状态已更新。" in flashes(page)
+        assert message in flashes(page)
         assert row(db, course.id)["status"] == target
 
     changes = [(e.before, e.after, e.actor_id) for e in audit(db, "course.status")]
     assert changes == [({"status": "draft"}, {"status": "published"}, staff.id),
                        ({"status": "published"}, {"status": "closed"}, staff.id),
                        ({"status": "closed"}, {"status": "published"}, staff.id)]
+
+
+def test_closing_asks_first_and_each_course_leads_to_its_applications(db, as_staff, staff, make_course):
+    course = make_course(institution=staff.institution, status=CourseStatus.published, title="育婴员班")
+    page = as_staff.get("/manage/courses").text
+    confirm = re.search(r'<details class="confirm">\s*<summary[^>]*>(.*?)</summary>(.*?)</details>', page, re.S)
+    assert html.unescape(re.sub(r"<.*?>", "", confirm.group(1))) == "关闭报名… 育婴员班"
+    assert "关闭后，“育婴员班”不再接受新的报名" in html.unescape(confirm.group(2))
+    assert f'action="/manage/courses/{course.id}/status/closed"' in confirm.group(2)
+    assert page.count("/status/closed") == 1  # no one-tap close outside the warning
+    assert f'<a href="/manage/applications?course={course.id}">报名审核' in page
 
 
 def test_published_course_appears_in_the_catalog(db, as_staff, staff, make_course):
