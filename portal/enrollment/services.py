@@ -23,7 +23,7 @@ from portal.audit.models import AuditEntry
 from portal.audit.services import record
 from portal.auth.models import User
 from portal.common.i18n import N_
-from portal.courses.models import Course
+from portal.courses.models import Course, CourseKind
 from portal.db import db, today, utcnow
 from portal.enrollment.models import (
     LIVE,
@@ -186,6 +186,11 @@ def promote(course: Course) -> None:
             return
         except AlreadyMoved:
             passed.append(candidate.id)
+
+
+def green_channel_matters(course: Course) -> bool:
+    """Whether being recognised as poor changes much on this course: a 扶贫班, or one with reserved places."""
+    return course.kind == CourseKind.poverty_class or course.reserved_places > 0
 
 
 def benefits_for(student: Student, course: Course) -> dict[str, bool]:

@@ -11,7 +11,7 @@ from werkzeug.datastructures import MultiDict
 from portal.auth.access import role_required
 from portal.auth.models import Role, User
 from portal.common.security import safe_next
-from portal.courses.models import Course, CourseKind, CourseStatus
+from portal.courses.models import Course, CourseStatus
 from portal.courses.services import load_course
 from portal.db import today
 from portal.enrollment import bp
@@ -24,6 +24,7 @@ from portal.enrollment.services import (
     family_application,
     family_applications,
     family_for_course,
+    green_channel_matters,
     institution_application,
     institution_applications,
     lapse_overdue,
@@ -45,7 +46,7 @@ MAX_QUEUE_PAGE = 10_000
 @bp.record_once
 def _template_globals(state):
     state.app.jinja_env.globals.update(APPLICATION_STATUS_LABELS=STATUS_LABELS, SYSTEM_REASONS=SYSTEM_REASONS,
-                                       DECISIONS=DECISIONS)
+                                       DECISIONS=DECISIONS, green_channel_matters=green_channel_matters)
 
 
 # --- applicants ---------------------------------------------------------------------------------
@@ -78,7 +79,7 @@ def apply(course_id: int):
                 flash(_("已为%(name)s提交报名，请等待学校审核。", name=student.name), "success")
             return redirect(url_for("enrollment.my_applications"))
     # Whether the student is recognised as poor decides the green channel: say where each one stands.
-    green_matters = course.kind == CourseKind.poverty_class or course.reserved_places > 0
+    green_matters = green_channel_matters(course)
     proofs = document_counts(s.id for s in students if s.id not in applied) if green_matters and students else {}
     return render_template("enrollment/apply.html", course=course, students=students, applied=applied, form=form,
                            state=course.application_state(today()), error=error, green_matters=green_matters,
@@ -92,7 +93,9 @@ def my_applications():
     if lapse_overdue(today(), Application.student_id.in_(
             select(Student.id).where(Student.account_id == current_user.id))):
         db.session.commit()
-    return render_template("enrollment/applications.html", family=family_applications(current_user))
+    family = family_applications(current_user)
+    return render_template("enrollment/applications.html", family=family,
+                           proofs=document_counts(entry.student.id for entry in family))
 
 
 def _applicant_move(application_id: int, to: ApplicationStatus, done: str):

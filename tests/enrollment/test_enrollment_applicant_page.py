@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from portal.auth.models import Role
 from portal.enrollment.models import Application, ApplicationStatus, Enrollment
 from portal.enrollment.services import today, transition
+from portal.families.models import ProofDocument
 
 S = ApplicationStatus
 
@@ -236,4 +237,40 @@ def test_the_page_runs_a_fixed_number_of_queries(count_queries, db, client, logi
     few = queries()
     add_applications(6)
     assert queries() == few
-    assert few <= 7  # user, unread count, overdue offers, students, applications, timelines, waiting-list places
+    assert few <= 8  # user, unread count, overdue offers, students, applications, timelines, waiting-list
+    # places, proof counts
+
+
+# --- proof for the green channel -----------------------------------------------------------------
+
+def text_of(markup: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", markup)).strip()
+
+
+def test_an_applicant_not_in_the_registry_is_asked_for_proof_until_it_is_uploaded(
+        db, client, login, make_user, make_course, plain_student, green_student, apply, staff_of):
+    grandmother = make_user(Role.applicant)
+    mei = plain_student(account=grandmother, name="黎小梅")
+    hai = green_student(account=grandmother, name="黎小海")
+    course = make_course(title="电工扶贫班", reserved_places=0)
+    applied = apply(mei, course)
+    apply(hai, make_course(title="焊工扶贫班", reserved_places=0))
+    login(grandmother)
+
+    waiting = card(client.get("/applications").text, "电工扶贫班")
+    assert ("如果家里是建档立卡贫困户，可以在学生资料页上传贫困证明或户口簿，学校审核通过后走绿色通道。"
+            in text_of(waiting))
+    assert (f'<a href="/family/students/{mei.id}?next=/applications#upload">上传证明材料'
+            f'<span class="visually-hidden"> 黎小梅</span></a>') in waiting
+    assert "上传证明材料" not in card(client.get("/applications").text, "焊工扶贫班")  # in the registry already
+
+    db.session.add(ProofDocument(student_id=mei.id, kind="poverty_certificate", filename="贫困证明.png",
+                                 content_type="image/png", size=3, sha256="0" * 64, data=b"png",
+                                 uploaded_by_id=grandmother.id))
+    db.session.flush()
+    waiting = card(client.get("/applications").text, "电工扶贫班")
+    assert "证明材料已上传，等待学校审核；审核通过后走绿色通道。" in text_of(waiting)
+    assert "上传证明材料" not in waiting
+
+    transition(staff_of(course), applied, S.rejected, "不符合条件")
+    assert "green-hint" not in card(client.get("/applications").text, "电工扶贫班")  # nothing left to wait for
