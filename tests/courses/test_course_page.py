@@ -127,6 +127,21 @@ def test_application_state(client, make_course, window, status, expected):
     assert expected.format(opens=long_date(opens), closes=long_date(closes)) in apply
 
 
+@pytest.mark.parametrize("window, status", [((-30, -1), CourseStatus.published), ((-10, 20), CourseStatus.closed)])
+def test_a_course_no_longer_taking_applications_points_to_others_of_its_trade(client, make_course, window, status):
+    ended = make_course(title="焊工（初级）", trade="焊工", apply_opens=days(window[0]), apply_closes=days(window[1]),
+                        status=status, how_to_apply="在本平台点“我要报名”报名。")
+    make_course(title="焊工（中级）", trade="焊工")
+    make_course(title="电工（初级）", trade="电工")
+    apply = section(course_page(client, ended), "apply-title")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", apply))
+    assert "报名已结束。这门课程不能再报名了，可以看看其他课程。" in text
+    assert "我要报名" not in text
+    link = re.search(r'<a class="button" href="([^"]+)">找其他“焊工”课程</a>', apply)
+    catalog = client.get(html.unescape(link.group(1))).text
+    assert "焊工（中级）" in catalog and "电工（初级）" not in catalog
+
+
 @pytest.mark.parametrize("role", [None, Role.applicant])
 def test_the_public_and_applicants_get_the_apply_button(client, make_course, make_user, login, role):
     course = make_course()
