@@ -87,19 +87,24 @@ def registry_cli() -> None:
 @registry_cli.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--partial", is_flag=True, help="Not a full list: people it does not list are not marked as left.")
-def import_registry(file: Path, partial: bool) -> None:
+@click.option("--confirm-leaving", is_flag=True,
+              help="A full list leaving out more than PORTAL_REGISTRY_HOLD_LEAVING of the registry is meant: "
+                   "mark them all as left.")
+def import_registry(file: Path, partial: bool, confirm_leaving: bool) -> None:
     """Import a registry file (XLSX, XLS or ODS, or CSV in UTF-8 or GBK) and print what it changed.
 
     Messages are printed as their msgids, which are the Simplified Chinese text.
     """
+    from portal.registry.models import ImportStatus
     from portal.registry.services import create_import, rejections_page, run_import, several_sheets
 
     with file.open("rb") as source:
-        batch = create_import(None, file.name, source, full=not partial, keep_file=False)
+        batch = create_import(None, file.name, source, full=not partial, keep_file=False,
+                              leaving_confirmed=confirm_leaving)
         db.session.commit()
         batch = run_import(batch.id, source)
     db.session.commit()
-    if not batch.error:
+    if batch.status == ImportStatus.done:
         if batch.sheets:
             click.echo(f"read from sheet{'s' if several_sheets(batch) else ''} {', '.join(batch.sheets)}")
         click.echo(f"import {batch.id}: {batch.added} added, {batch.updated} updated, {batch.unchanged} unchanged, "
@@ -112,6 +117,10 @@ def import_registry(file: Path, partial: bool) -> None:
         click.echo(f"  … and {batch.rejected - 10} more rows: see /admin/registry/imports/{batch.id}")
     if batch.error:
         raise click.ClickException(f"import {batch.id} failed: {batch.error}")
+    if batch.status == ImportStatus.held:
+        raise click.ClickException(
+            f"import {batch.id} held, nothing changed: this full list leaves out {batch.left} people in the registry. "
+            "If it is a part of the list, import it with --partial; if they have all left, with --confirm-leaving.")
 
 
 def init_app(app: Flask) -> None:

@@ -44,6 +44,7 @@ class Config:
     AUDIT_EXPORT_IN_REQUEST = 5_000  # audit log exports of more entries are written by a background job
     REGISTRY_MAX_BYTES = 200 * 1024 * 1024  # a million rows as CSV is about 100 MB; beyond this, the CLI
     REGISTRY_WORKBOOK_MEMORY = 3 * 1024**3  # the most reading one workbook may take (portal.registry.importer)
+    REGISTRY_HOLD_LEAVING = 0.2  # a full list leaving out more than this share of the registry awaits confirmation
     PROOF_MAX_BYTES = 5 * 1024 * 1024  # proof_documents' size_allowed CHECK holds the same ceiling: raise both
 
     MAIL_SERVER: str | None = None  # e-mail copies of notifications go out only when set

@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "registry_import.create": N_("上传建档立卡名单"),
     "registry_import.finish": N_("建档立卡名单导入结束"),
     "registry_import.restart": N_("重新开始中断的名单导入"),
+    "registry_import.confirm_leaving": N_("确认完整名单中大量人员退出"),
     "registry_person.reveal_id": N_("查看完整身份证号"),
 }
 OBJECT_LABELS = {

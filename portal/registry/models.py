@@ -2,7 +2,7 @@
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, SmallInteger, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, LargeBinary, SmallInteger, String, Text, false
 from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from portal.common.i18n import N_
@@ -29,6 +29,9 @@ class ImportStatus(enum.StrEnum):
     running = "running"
     done = "done"
     failed = "failed"  # the file as a whole could not be read; nothing was changed
+    # A full list leaving out so many of the registry that the admin must confirm it (see services._merge);
+    # nothing was changed, and the file is kept to import from once confirmed.
+    held = "held"
 
 
 IMPORT_STATUS_LABELS = {
@@ -36,6 +39,7 @@ IMPORT_STATUS_LABELS = {
     ImportStatus.running: N_("导入中"),
     ImportStatus.done: N_("已完成"),
     ImportStatus.failed: N_("失败"),
+    ImportStatus.held: N_("待确认"),
 }
 
 
@@ -67,6 +71,8 @@ class RegistryImport(db.Model):
     status: Mapped[ImportStatus] = mapped_column(String(16), default=ImportStatus.queued)
     # A full import lists everyone; people it does not list have left the registry.
     full: Mapped[bool] = mapped_column(default=True)
+    # The admin confirmed that this full list leaves out as many as it does (see ImportStatus.held).
+    leaving_confirmed: Mapped[bool] = mapped_column(default=False, server_default=false())
     rows_total: Mapped[int] = mapped_column(default=0)
     rows_done: Mapped[int] = mapped_column(default=0)
     added: Mapped[int] = mapped_column(default=0)

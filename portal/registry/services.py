@@ -85,6 +85,7 @@ PLACE_MASK = (1 << DIGEST_SHIFT) - 1
 DIGEST_BITS = 128
 DIGEST_MASK = (1 << DIGEST_BITS) - 1
 STOPPED_FILE_KEPT_DAYS = 7
+HOLD_LEAVING_FLOOR = 5  # a full list leaving out this many or fewer is never held, however small the registry
 MERGE_LOCK = 0x5245_4749  # PostgreSQL advisory lock key: one merge into the registry at a time
 # The merge's working memory on PostgreSQL, so that joining a million staged rows to the registry
 # hashes them in memory. With the default 4 MB the planner walks both ID-hash indexes instead, in
@@ -130,27 +131,37 @@ def history(person: RegistryPerson) -> list[RegistryChange]:
 
 # --- starting an import --------------------------------------------------------------------------
 
-def create_import(actor, filename: str, source: BinaryIO, *, full: bool, keep_file: bool) -> RegistryImport:
+def create_import(actor, filename: str, source: BinaryIO, *, full: bool, keep_file: bool,
+                  leaving_confirmed: bool = False) -> RegistryImport:
     """A queued batch for the file. With `keep_file` the file is stored, sealed, for a background job.
 
-    The stored files of batches stopped STOPPED_FILE_KEPT_DAYS ago are deleted: whoever meant to import
-    them again has uploaded the list afresh by now, and a list of the poor is not kept for nothing."""
-    db.session.execute(delete(RegistryFile).where(RegistryFile.import_id.in_(
-        select(RegistryImport.id).where(stalled_where(RegistryImport, timedelta(days=STOPPED_FILE_KEPT_DAYS))))))
+    The stored files of batches stopped or held STOPPED_FILE_KEPT_DAYS ago are deleted: whoever meant to
+    import them has uploaded the list afresh by now, and a list of the poor is not kept for nothing."""
+    week_ago = utcnow() - timedelta(days=STOPPED_FILE_KEPT_DAYS)
+    db.session.execute(delete(RegistryFile).where(RegistryFile.import_id.in_(select(RegistryImport.id).where(or_(
+        stalled_where(RegistryImport, timedelta(days=STOPPED_FILE_KEPT_DAYS)),
+        (RegistryImport.status == ImportStatus.held) & (RegistryImport.finished_at < week_ago))))))
     digest, size = hashlib.sha256(), 0
     while block := source.read(1 << 20):
         digest.update(block)
         size += len(block)
     source.seek(0)
     batch = RegistryImport(filename=filename[-255:], sha256=digest.hexdigest(), size=size, full=full,
-                           status=ImportStatus.queued, created_by_id=actor.id if actor else None)
+                           leaving_confirmed=leaving_confirmed, status=ImportStatus.queued,
+                           created_by_id=actor.id if actor else None)
     db.session.add(batch)
     db.session.flush()
     if keep_file:
-        db.session.add(RegistryFile(import_id=batch.id, data=idnumbers.vault().seal(source.read())))
-        source.seek(0)
+        store_file(batch, source)
     record(actor, "registry_import.create", batch, after={"filename": batch.filename, "size": size, "full": full})
     return batch
+
+
+def store_file(batch: RegistryImport, source: BinaryIO) -> None:
+    """Keep the batch's file, sealed, to be imported from later (by a job, a restart or a confirmation)."""
+    source.seek(0)
+    db.session.add(RegistryFile(import_id=batch.id, data=idnumbers.vault().seal(source.read())))
+    source.seek(0)
 
 
 @job
@@ -163,18 +174,29 @@ def import_stored_file(import_id: int, attempt: int = 1) -> None:
     db.session.commit()  # end the read, so the import's own connection does not wait behind it
     if sealed is None:  # imported already: the job ran twice
         return
+    held = False
     try:
-        run_import(import_id, io.BytesIO(idnumbers.vault().unseal(sealed)), attempt)
+        held = run_import(import_id, io.BytesIO(idnumbers.vault().unseal(sealed)), attempt).status == ImportStatus.held
     finally:
-        db.session.execute(delete(RegistryFile).where(
-            RegistryFile.import_id == import_id,
-            select(RegistryImport.attempt).where(RegistryImport.id == import_id).scalar_subquery() == attempt))
+        if not held:  # kept for the admin's confirmation
+            db.session.execute(delete(RegistryFile).where(
+                RegistryFile.import_id == import_id,
+                select(RegistryImport.attempt).where(RegistryImport.id == import_id).scalar_subquery() == attempt))
         db.session.commit()
 
 
 def can_restart(batch: RegistryImport) -> bool:
     """Whether a batch whose job was stopped (see jobs.stalled) can be imported again from its stored file."""
-    return stalled(batch) and db.session.scalar(select(exists().where(RegistryFile.import_id == batch.id)))
+    return stalled(batch) and has_file(batch)
+
+
+def can_confirm_leaving(batch: RegistryImport) -> bool:
+    """Whether a held batch (see ImportStatus.held) can be imported from its stored file once confirmed."""
+    return batch.status == ImportStatus.held and has_file(batch)
+
+
+def has_file(batch: RegistryImport) -> bool:
+    return db.session.scalar(select(exists().where(RegistryFile.import_id == batch.id)))
 
 
 def restart_import(actor, batch: RegistryImport) -> bool:
@@ -185,18 +207,31 @@ def restart_import(actor, batch: RegistryImport) -> bool:
     Returns False, changing nothing, when the job has shown a sign of life since the batch was read:
     the batch's row is written (and so locked) before the refusals are deleted, so a run writing a
     block at the same moment either finishes it first, and is seen alive, or finds itself superseded."""
-    before = {"status": str(batch.status)}
-    restarted = db.session.execute(
-        update(RegistryImport).where(RegistryImport.id == batch.id, RegistryImport.attempt == batch.attempt,
-                                     stalled_where(RegistryImport))
+    return _requeue(actor, batch, "registry_import.restart", stalled_where(RegistryImport))
+
+
+def confirm_leaving(actor, batch: RegistryImport) -> bool:
+    """Queue a held full list again from its stored file, now to mark everyone it leaves out as left.
+    The caller commits, then enqueues import_stored_file with the batch's new attempt. Returns False,
+    changing nothing, when the batch is no longer held (confirmed already)."""
+    return _requeue(actor, batch, "registry_import.confirm_leaving", RegistryImport.status == ImportStatus.held,
+                    leaving_confirmed=True)
+
+
+def _requeue(actor, batch: RegistryImport, action: str, condition, **values) -> bool:
+    """Queue `batch` afresh (its counts and refusals dropped, its attempt counted on) if `condition` holds."""
+    before = {"status": str(batch.status), "left": batch.left}
+    requeued = db.session.execute(
+        update(RegistryImport).where(RegistryImport.id == batch.id, RegistryImport.attempt == batch.attempt, condition)
         .values(attempt=RegistryImport.attempt + 1, status=ImportStatus.queued, progress_at=utcnow(),
-                started_at=None, error=None, rows_done=0, rows_total=0, rejected=0, repeated=0)
+                started_at=None, finished_at=None, error=None, rows_done=0, rows_total=0, rejected=0, repeated=0,
+                left=0, **values)
         .execution_options(synchronize_session=False)).rowcount
     db.session.refresh(batch)
-    if not restarted:
+    if not requeued:
         return False
     db.session.execute(delete(RegistryRejection).where(RegistryRejection.import_id == batch.id))
-    record(actor, "registry_import.restart", batch, before=before, after={"status": str(batch.status)})
+    record(actor, action, batch, before=before, after={"status": str(batch.status)})
     return True
 
 
@@ -217,6 +252,16 @@ def _session_on_one_connection() -> Iterator[Session]:
     db.session.commit()
     with db.engine.connect() as connection, Session(connection) as session:
         yield session
+
+
+class LeavingHeld(Exception):
+    """A full list leaves out more of the registry than REGISTRY_HOLD_LEAVING (and more than
+    HOLD_LEAVING_FLOOR people): the admin must confirm it, lest a township's list be imported as the
+    whole county's and take the green channel from everyone else."""
+
+    def __init__(self, leaving: int):
+        super().__init__(leaving)
+        self.leaving = leaving
 
 
 class Superseded(Exception):
@@ -267,6 +312,11 @@ def run_import(import_id: int, source: BinaryIO, attempt: int = 1) -> RegistryIm
         except Superseded:
             session.rollback()
             return db.session.get(RegistryImport, import_id)
+        except LeavingHeld as held:
+            session.rollback()
+            batch = session.get(RegistryImport, import_id)
+            batch.status, batch.left, batch.finished_at = ImportStatus.held, held.leaving, utcnow()
+            session.commit()
         except FileProblem as problem:
             _fail(session, import_id, str(problem))
         except BaseException:
@@ -434,6 +484,12 @@ def _merge(session: Session, batch: RegistryImport, staged: int, attempt: int) -
     import_id, now = batch.id, utcnow()
     listed = PEOPLE.c.id_hash == STAGE.c.id_hash
     differs = or_(PEOPLE.c.row_hash != STAGE.c.row_hash, ~PEOPLE.c.in_registry)
+    absent = PEOPLE.c.in_registry & ~exists().where(STAGE.c.id_hash == PEOPLE.c.id_hash)
+    if batch.full and not batch.leaving_confirmed:
+        leaving = connection.scalar(select(func.count()).where(absent))
+        if leaving > HOLD_LEAVING_FLOOR and leaving > current_app.config["REGISTRY_HOLD_LEAVING"] * connection.scalar(
+                select(func.count()).where(PEOPLE.c.in_registry)):
+            raise LeavingHeld(leaving)
 
     listed_before = connection.scalar(select(func.count()).select_from(STAGE.join(PEOPLE, listed)))
     updated = 0
@@ -456,7 +512,6 @@ def _merge(session: Session, batch: RegistryImport, staged: int, attempt: int) -
 
     left = 0
     if batch.full:
-        absent = PEOPLE.c.in_registry & ~exists().where(STAGE.c.id_hash == PEOPLE.c.id_hash)
         connection.execute(insert(CHANGES).from_select(
             ["person_id", "import_id", "kind", "changes", "at"],
             select(PEOPLE.c.id, literal(import_id), literal(ChangeKind.left.value), literal({}, JSON),

@@ -23,8 +23,10 @@ from portal.registry.models import (
     RegistryPerson,
 )
 from portal.registry.services import (
+    can_confirm_leaving,
     can_restart,
     change_counts,
+    confirm_leaving,
     create_import,
     find_person,
     history,
@@ -37,6 +39,7 @@ from portal.registry.services import (
     reveal_id,
     run_import,
     several_sheets,
+    store_file,
     template_workbook,
 )
 
@@ -106,9 +109,9 @@ def upload():
     if background:
         enqueue(import_stored_file, batch.id)
         flash(_("文件已上传，正在后台导入。"), "success")
-    else:
-        run_import(batch.id, file.stream)
-        db.session.commit()
+    elif run_import(batch.id, file.stream).status == ImportStatus.held:
+        store_file(batch, file.stream)  # to import from once the admin confirms
+    db.session.commit()
     return redirect(url_for("registry.import_detail", import_id=batch.id))
 
 
@@ -143,7 +146,7 @@ def import_detail(import_id: int):
                            rejections=[(r, reason_text(r)) for r in rejections], several_sheets=several_sheets(batch),
                            changes=change_counts(batch) if batch.status == ImportStatus.done else {},
                            running=batch.status in (ImportStatus.queued, ImportStatus.running) and not stalled(batch),
-                           restartable=can_restart(batch), **LABELS)
+                           restartable=can_restart(batch), confirmable=can_confirm_leaving(batch), **LABELS)
 
 
 @bp.post("/admin/registry/imports/<int:import_id>/restart")
@@ -158,6 +161,18 @@ def restart(import_id: int):
             flash(_("已重新开始导入。"), "success")
         else:
             flash(_("这次导入刚刚又有了进展，仍在进行，不用重新开始。"), "info")
+    return redirect(url_for("registry.import_detail", import_id=batch.id))
+
+
+@bp.post("/admin/registry/imports/<int:import_id>/confirm-leaving")
+@role_required(Role.admin)
+def confirm(import_id: int):
+    """Who: admin. Import a held full list (see ImportStatus.held), marking everyone it leaves out as left."""
+    batch = db.session.get(RegistryImport, import_id) or abort(404)
+    if can_confirm_leaving(batch) and confirm_leaving(current_user, batch):
+        db.session.commit()
+        enqueue(import_stored_file, batch.id, batch.attempt)
+        flash(_("已确认，正在导入这份完整名单。"), "success")
     return redirect(url_for("registry.import_detail", import_id=batch.id))
 
 

@@ -66,3 +66,21 @@ def test_a_file_that_cannot_be_imported_fails_with_its_message(app, db, tmp_path
     assert "文件中没有“身份证号”列" in result.output
     assert db.session.scalar(select(RegistryImport.status)) == ImportStatus.failed
     assert db.session.scalar(select(func.count()).select_from(RegistryPerson)) == 0
+
+
+def test_a_full_list_leaving_out_most_of_the_registry_is_held_until_confirmed(app, db, tmp_path, registry_csv, row,
+                                                                              id_number):
+    county = [row(id_number()) for _ in range(10)]
+    (tmp_path / "county.csv").write_bytes(registry_csv(county))
+    (tmp_path / "township.csv").write_bytes(registry_csv(county[:3]))
+    run(app, str(tmp_path / "county.csv"))
+
+    held = run(app, str(tmp_path / "township.csv"))
+    in_registry = select(func.count()).select_from(RegistryPerson).where(RegistryPerson.in_registry)
+
+    assert held.exit_code == 1
+    assert "held, nothing changed: this full list leaves out 7 people" in held.output and "--partial" in held.output
+    assert db.session.scalar(in_registry) == 10
+    confirmed = run(app, "--confirm-leaving", str(tmp_path / "township.csv"))
+    assert confirmed.exit_code == 0, confirmed.output
+    assert "0 added, 0 updated, 3 unchanged, 7 left" in confirmed.output and db.session.scalar(in_registry) == 3

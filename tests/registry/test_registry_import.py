@@ -709,6 +709,46 @@ def test_a_partial_import_does_not_mark_absentees(db, import_file, registry_csv,
     assert people(db)["乙"].in_registry and people(db)["甲"].dibao is True
 
 
+@pytest.mark.parametrize("background", [False, True], ids=["in the request", "as a background job"])
+def test_a_full_list_leaving_out_most_of_the_registry_waits_for_the_admins_confirmation(
+        app, db, upload, as_admin, text, registry_csv, row, id_number, registry_state, monkeypatch, background):
+    """A township's list uploaded as the full county list would take the green channel from everyone else."""
+    county = [row(id_number(), f"村民{n}") for n in range(14)]
+    upload(registry_csv(county))
+    before = registry_state(imports=False)
+    if background:
+        monkeypatch.setitem(app.config, "REGISTRY_BACKGROUND_BYTES", 0)
+
+    response = upload(registry_csv(county[:2] + [row("123")]))
+
+    batch_id = int(response.location.rsplit("/", 1)[1])
+    page = text(as_admin.get(response.location))
+    assert registry_state(imports=False) == before
+    assert "状态 待确认" in page and "第 4 行" in page  # what it refused is shown already
+    assert "名单还没有改动：这份完整名单没有列出名单中现有的 12 人，导入后他们都会被标记为已退出名单。" in page
+    assert "如果这份文件只是部分名单（例如一个乡镇的），请重新上传，并选择“部分名单”。" in page
+    assert "名单.csv 待确认" in text(as_admin.get("/admin/registry"))
+
+    confirmed = as_admin.post(f"/admin/registry/imports/{batch_id}/confirm-leaving")
+
+    assert "已确认，正在导入这份完整名单。" in text(as_admin.get(confirmed.location))
+    db.session.expire_all()
+    batch = db.session.get(RegistryImport, batch_id)
+    assert (batch.status, batch.unchanged, batch.left, batch.rejected) == (ImportStatus.done, 2, 12, 1)
+    assert sum(person.in_registry for person in people(db).values()) == 2
+    assert db.session.scalar(select(func.count()).select_from(RegistryFile)) == 0
+    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "registry_import.confirm_leaving")) == 1
+    assert "这是完整名单" not in as_admin.get(confirmed.location).text
+
+
+def test_a_full_list_leaving_out_a_few_is_imported_at_once(db, import_file, registry_csv, row, id_number):
+    county = [row(id_number()) for _ in range(40)]
+    import_file(registry_csv(county))
+    batch = import_file(registry_csv(county[:-6]))  # six of forty: fewer than a fifth
+    assert (batch.status, batch.left) == (ImportStatus.done, 6)
+    assert import_file(registry_csv(county[:5]), full=False).status == ImportStatus.done
+
+
 def test_a_person_who_left_and_is_listed_again_is_back(db, import_file, registry_csv, row, id_number, as_admin, text):
     a, b = id_number(), id_number()
     import_file(registry_csv([row(a, "甲"), row(b, "乙")]))
