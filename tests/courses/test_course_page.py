@@ -107,6 +107,14 @@ def test_fee_notes_the_waiver_for_registry_students(client, make_course):
     assert fact(course_page(client, course), "费用") == "¥2,800.00（建档立卡学生免学费）"
 
 
+def test_the_footer_does_not_promise_a_paid_course_is_free(client, make_course):
+    course = make_course(kind=CourseKind.regular, fee_fen=180000, fee_waiver=False)
+    page = course_page(client, course)
+    assert fact(page, "费用") == "¥1,800.00"
+    footer = re.search(r'<footer class="site">(.*?)</footer>', page, re.S).group(1)
+    assert "免费" not in footer and "报名不收任何费用。有的课程要交学费，费用写在每门课程的页面上。" in footer
+
+
 def test_fee_in_english(client, make_course):
     course = make_course(kind=CourseKind.regular, fee_fen=123456, fee_waiver=False)
     client.set_cookie("lang", "en", domain="portal.test")
