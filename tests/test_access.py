@@ -207,6 +207,7 @@ MATRIX = [
          data=lambda w: {"name": "新用户", "login": "13712345678", "password": "Xinmima2024", "confirm": "Xinmima2024"},
          check=written_only_for("anonymous", model=User, where=lambda w: User.mobile == "13712345678")),
     Case("POST", "/logout", lambda w: "/logout", members(HOME, anonymous=LOGIN), check=logged_out_afterwards),
+    Case("GET", "/finance", lambda w: "/finance", {**signed_in(403), "finance": 200}),
     Case("GET", "/admin/accounts", lambda w: "/admin/accounts", admin_only()),
     Case("POST", "/admin/accounts", lambda w: "/admin/accounts", admin_only(admin=redirect_to("/admin/accounts")),
          data=lambda w: {"name": "新职员", "login": "13787654321", "password": "Zhiyuan2024", "role": "staff",

@@ -65,7 +65,8 @@ def _address_and_login() -> str:
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_address_and_login)
 @limiter.limit(lambda: current_app.config["LOGIN_ADDRESS_RATE_LIMIT"], methods=["POST"])
 def login():
-    """Who: anyone. Throttled per account and address so passwords cannot be guessed quickly."""
+    """Who: anyone. Throttled per account and address so passwords cannot be guessed quickly. Goes on
+    to `next` when it is a page of the portal other than the home page, else to the role's start page."""
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         user = authenticate(form.login.data, form.password.data)
@@ -75,8 +76,24 @@ def login():
             form.login.errors.append(_("这个账号已停用。如有疑问，请联系管理员。"))
         else:
             login_user(user)
-            return redirect(safe_next(form.next.data, url_for("courses.home")))
+            start = start_page(user)
+            target = safe_next(form.next.data, start)
+            # The header's 登录 link passes the page it was on: from the home page, begin the role's work.
+            return redirect(start if target == url_for("courses.home") else target)
     return render_template("auth/login.html", form=form)
+
+
+def start_page(user: User) -> str:
+    """Where the role's work begins, for a login without a page to go back to."""
+    return url_for({Role.staff: "enrollment.review_queue", Role.admin: "institutions.admin_list",
+                    Role.finance: "auth.finance_home"}.get(user.role, "courses.home"))
+
+
+@bp.get("/finance")
+@role_required(Role.finance)
+def finance_home():
+    """Who: finance officers. Their start page, which says plainly that claims are not in the portal yet."""
+    return render_template("auth/finance.html")
 
 
 @bp.post("/logout")

@@ -140,3 +140,30 @@ def test_the_reason_is_in_the_visitors_language(client, monkeypatch):
     client.set_cookie("lang", "en", domain="portal.test")
     page = client.get(landing(client.get("/applications"))).text
     assert "Please log in first." in page and LOG_IN_FIRST not in page
+
+
+# --- where each role lands ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("role, start, heading", [
+    (Role.applicant, "/", "技能扶贫报名平台"),
+    (Role.staff, "/manage/applications", "报名审核"),
+    (Role.admin, "/admin/institutions", "机构管理"),
+    (Role.finance, "/finance", "补贴审核"),
+])
+@pytest.mark.parametrize("next_", [None, "/", "https://evil.com"])
+def test_each_role_lands_on_its_own_start_page(client, make_user, role, start, heading, next_):
+    member = make_user(role, mobile="13712340000", password_hash=hash_password(PASSWORD))
+    assert landing(post_login(client, member.mobile, next_=next_)) == start
+    assert heading in client.get(start).text
+
+
+def test_a_staff_member_sent_to_log_in_goes_back_to_the_page_they_asked_for(client, make_user):
+    member = make_user(Role.staff, mobile="13712340000", password_hash=hash_password(PASSWORD))
+    assert landing(post_login(client, member.mobile, next_="/manage/courses")) == "/manage/courses"
+
+
+def test_finance_is_told_plainly_that_there_is_nothing_to_do_yet(client, make_user):
+    member = make_user(Role.finance, mobile="13712340000", password_hash=hash_password(PASSWORD))
+    page = client.get(landing(post_login(client, member.mobile))).text
+    assert "补贴申领的审核、付款登记和付款文件导出还没有在平台上开放" in page and "海南省" in page
+    assert '<a href="/finance">补贴审核</a>' in page  # and it stays in the menu

@@ -96,7 +96,7 @@ def test_staff_pages(page: Page, log_in, demo_account, elder: bool):
     if elder:
         page.goto("/elder-mode/on")
     log_in(demo_account("staff", "海南省技师学院"))
-    assert_accessible(page)  # the home page, logged in
+    assert_accessible(page)  # the review queue, where staff land
     page.goto("/manage/courses")
     assert_accessible(page)
     page.goto("/manage/courses/new")
@@ -105,4 +105,13 @@ def test_staff_pages(page: Page, log_in, demo_account, elder: bool):
     page.get_by_label("招生人数").fill("0")
     page.get_by_role("button", name="保存").click()
     expect(page.get_by_role("alert")).to_be_visible()
+    assert_accessible(page)
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
+def test_finance_start_page(page: Page, log_in, demo_account, elder: bool):
+    if elder:
+        page.goto("/elder-mode/on")
+    log_in(demo_account("finance"))
+    expect(page.get_by_role("heading", level=1)).to_contain_text("补贴审核")
     assert_accessible(page)
