@@ -2,7 +2,7 @@
 what, by whom and when; and its export to Excel."""
 import io
 
-from flask import abort, current_app, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,8 +16,8 @@ from portal.audit.services import LogFilters, log_count, log_entries, log_page, 
 from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.auth.services import find_by_login
+from portal.common.downloads import xlsx_download
 from portal.common.jobs import enqueue, stalled
-from portal.common.spreadsheets import XLSX
 from portal.db import db, local_date, today
 
 PER_PAGE = 50
@@ -92,8 +92,8 @@ def export():
     filters.before_id = newest_entry_id() + 1
     total = log_count(filters)
     if total <= current_app.config["AUDIT_EXPORT_IN_REQUEST"]:
-        return send_file(log_workbook(log_entries(filters)), as_attachment=True, mimetype=XLSX,
-                         download_name=f"audit-log-{today():%Y%m%d}.xlsx")
+        return xlsx_download(log_workbook(log_entries(filters)), f"{_('操作日志')}-{today():%Y%m%d}.xlsx",
+                             f"audit-log-{today():%Y%m%d}.xlsx")
     started = start_export(current_user, filters, total)
     db.session.commit()
     enqueue(run_export, started.id)
@@ -124,5 +124,5 @@ def export_file(export_id: int):
     export = _own_export(export_id)
     if export.status != ExportStatus.done:
         abort(404)
-    return send_file(io.BytesIO(export.content), as_attachment=True, mimetype=XLSX,
-                     download_name=f"audit-log-{local_date(export.created_at):%Y%m%d}-{export.id}.xlsx")
+    name = f"{local_date(export.created_at):%Y%m%d}-{export.id}.xlsx"
+    return xlsx_download(io.BytesIO(export.content), f"{_('操作日志')}-{name}", f"audit-log-{name}")

@@ -7,7 +7,6 @@ code links to a page anyone can open to check that the notice is genuine.
 import hashlib
 import secrets
 from datetime import date, datetime
-from urllib.parse import quote
 
 from flask import Response, abort, render_template, url_for
 from flask_babel import force_locale
@@ -20,6 +19,7 @@ from sqlalchemy.orm import undefer
 from portal.audit.services import record
 from portal.auth.models import Role
 from portal.common import idnumbers
+from portal.common.downloads import attachment
 from portal.common.pdf import qr_svg, render_pdf
 from portal.courses.models import Course
 from portal.db import local_date, utcnow
@@ -127,9 +127,8 @@ def notice_pdf(enrollment_id: int):
     notice = issue_notice(enrollment, current_user)
     pdf, number = notice.pdf, notice.number
     db.session.commit()
-    filename = quote(f"录取通知书-{number}.pdf")
     return Response(pdf, mimetype="application/pdf", headers={
-        "Content-Disposition": f"attachment; filename=\"admission-notice-{number}.pdf\"; filename*=UTF-8''{filename}",
+        "Content-Disposition": attachment(f"录取通知书-{number}.pdf", f"admission-notice-{number}.pdf"),
         "Cache-Control": "private, no-store",
     })
 

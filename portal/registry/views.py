@@ -1,5 +1,5 @@
 """The admin's registry pages: importing files, each import's result, people and their history."""
-from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -8,9 +8,9 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.auth.access import role_required
 from portal.auth.models import Role
+from portal.common.downloads import xlsx_download
 from portal.common.i18n import N_
 from portal.common.jobs import enqueue, stalled
-from portal.common.spreadsheets import XLSX
 from portal.extensions import db
 from portal.registry import bp
 from portal.registry.forms import LookupForm, RevealForm, UploadForm
@@ -180,8 +180,7 @@ def confirm(import_id: int):
 @role_required(Role.admin)
 def template_xlsx():
     """Who: admin. An empty registry file to fill in Excel, with the columns the import reads."""
-    return send_file(template_workbook(), as_attachment=True, download_name="registry-template.xlsx",
-                     mimetype=XLSX)
+    return xlsx_download(template_workbook(), f"{_('建档立卡名单模板')}.xlsx", "registry-template.xlsx")
 
 
 @bp.get("/admin/registry/imports/<int:import_id>/rejections.xlsx")
@@ -189,8 +188,8 @@ def template_xlsx():
 def rejections_xlsx(import_id: int):
     """Who: admin. The import's refused rows as an XLSX file (ID numbers masked)."""
     batch = db.session.get(RegistryImport, import_id) or abort(404)
-    return send_file(rejections_workbook(batch), as_attachment=True, download_name=f"rejected-rows-{batch.id}.xlsx",
-                     mimetype=XLSX)
+    return xlsx_download(rejections_workbook(batch), f"{_('被拒绝的行')}-{batch.filename.rsplit('.', 1)[0]}.xlsx",
+                         f"rejected-rows-{batch.id}.xlsx")
 
 
 def _person_page(person: RegistryPerson, revealed: str | None = None):

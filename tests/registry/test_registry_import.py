@@ -6,6 +6,7 @@ import json
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -483,7 +484,8 @@ def test_rejected_rows_download_as_xlsx(db, import_file, registry_csv, row, id_n
     response = as_admin.get(f"/admin/registry/imports/{batch.id}/rejections.xlsx")
 
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["Content-Disposition"] == (
+        f"attachment; filename=\"rejected-rows-{batch.id}.xlsx\"; filename*=UTF-8''{quote('被拒绝的行-名单.xlsx')}")
     sheet = load_workbook(io.BytesIO(response.data), read_only=True).worksheets[0]
     rows = list(sheet.iter_rows(values_only=True))
     assert rows[0] == ("行号", "原因", *HEADER_ROW)
@@ -505,7 +507,7 @@ def test_template_filled_in_excel_imports(db, import_file, as_admin, id_number, 
     response = as_admin.get("/admin/registry/template.xlsx")
 
     assert response.status_code == 200
-    assert response.headers["Content-Disposition"].startswith("attachment")
+    assert response.headers["Content-Disposition"].endswith(f"filename*=UTF-8''{quote('建档立卡名单模板.xlsx')}")
     workbook = load_workbook(io.BytesIO(response.data))
     sheet, notes = workbook.worksheets
     assert [cell.value for cell in sheet[1]] == list(HEADER_ROW)
