@@ -154,6 +154,10 @@ def verified_only_by_own_staff(world, role) -> None:
     assert world.db.session.get(Student, world.student.id).verification == expected
 
 
+def proof_deleted_by(world, role, allowed) -> None:
+    assert count(world, ProofDocument, ProofDocument.id == world.document.id) == (0 if role in allowed else 1)
+
+
 def read_only_by_their_reader(world, role) -> None:
     """Marking read touches the caller's own notifications: the applicant's stays unread for others."""
     world.db.session.expire_all()
@@ -270,6 +274,13 @@ MATRIX = [
          applicant_only(owner=redirect_to("/family/students/{student.id}")), data=lambda w: png_upload(),
          check=written_only_for("applicant", model=ProofDocument,
                                 where=lambda w: ProofDocument.filename.like("证明%"))),
+    Case("POST", "/family/students/<int:student_id>/documents/<int:document_id>/delete",
+         lambda w: f"/family/students/{w.strangers_student.id}/documents/{w.document.id}/delete",
+         applicant_only(owner=404), check=lambda w, role: proof_deleted_by(w, role, ()), note="another family's"),
+    Case("POST", "/family/students/<int:student_id>/documents/<int:document_id>/delete",
+         lambda w: f"/family/students/{w.student.id}/documents/{w.document.id}/delete",
+         applicant_only(owner=redirect_to("/family/students/{student.id}")),
+         check=lambda w, role: proof_deleted_by(w, role, ("applicant",))),
     Case("GET", "/documents/<int:document_id>", lambda w: f"/documents/{w.document.id}",
          {"anonymous": LOGIN, "applicant": 200, "own_staff": 200, "other_staff": 404, "finance": 404, "admin": 200}),
     Case("POST", "/manage/students/<int:student_id>/verification",

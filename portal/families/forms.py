@@ -60,6 +60,10 @@ class DocumentForm(PortalForm):
     submit = SubmitField(_l("上传"))
 
 
+class DeleteDocumentForm(PortalForm):
+    """The one-button delete of a proof uploaded by mistake: only its CSRF token is posted."""
+
+
 DECISION_LABELS = {"accept": N_("材料属实，通过"), "reject": N_("材料不足或不属实，不通过")}
 
 

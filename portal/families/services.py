@@ -352,6 +352,22 @@ def add_document(actor, student: Student, kind: DocumentKind | str, filename: st
     return document
 
 
+def reviewed(student: Student, document: ProofDocument) -> bool:
+    """Whether staff have judged the document: it was there when they last decided on the student's proof."""
+    return student.verified_at is not None and document.uploaded_at <= student.verified_at
+
+
+def delete_document(actor, student: Student, document: ProofDocument) -> None:
+    """Delete a proof the family uploaded by mistake. One staff have judged stays: it is their decision's evidence."""
+    if reviewed(student, document):
+        raise FamilyError("file", _("学校已经审核过这份材料，不能删除。如有疑问，请联系报名学校。"))
+    record(actor, "proof_document.delete", document, before={
+        "student_id": student.id, "kind": str(document.kind), "filename": document.filename,
+        "size": document.size, "sha256": document.sha256})
+    db.session.delete(document)
+    db.session.flush()
+
+
 def load_document(document_id: int) -> ProofDocument | None:
     """A document with its content and its student, in one query."""
     return db.session.scalar(select(ProofDocument).join(ProofDocument.student)

@@ -14,11 +14,18 @@ from portal.db import local_date, today
 from portal.enrollment.services import applications_to_follow
 from portal.extensions import db
 from portal.families import bp
-from portal.families.forms import DECISION_LABELS, DocumentForm, StudentForm, VerificationForm
+from portal.families.forms import (
+    DECISION_LABELS,
+    DeleteDocumentForm,
+    DocumentForm,
+    StudentForm,
+    VerificationForm,
+)
 from portal.families.models import (
     DOCUMENT_KIND_LABELS,
     RELATION_LABELS,
     VERIFICATION_LABELS,
+    ProofDocument,
     Student,
 )
 from portal.families.services import (
@@ -28,12 +35,14 @@ from portal.families.services import (
     age_on,
     applied_to_institution,
     create_student,
+    delete_document,
     document_counts,
     documents_of,
     has_applications,
     load_document,
     masked_id,
     may_see_proof,
+    reviewed,
     students_of,
     update_student,
     verification_label,
@@ -140,7 +149,9 @@ def student(student_id: int):
 
 
 def _student_page(student: Student, form: DocumentForm):
-    return render_template("families/student.html", student=student, form=form, documents=documents_of(student),
+    documents = documents_of(student)
+    return render_template("families/student.html", student=student, form=form, documents=documents,
+                           deletable={d.id for d in documents if not reviewed(student, d)},
                            today=today(), age_on=age_on, back_to=_back_to(),
                            following=applications_to_follow([student.id]).get(student.id))
 
@@ -163,6 +174,25 @@ def upload(student_id: int):
             flash(_("材料已上传。"), "success")
             return redirect(_back_to() or url_for("families.student", student_id=student.id))
     return _student_page(student, form)
+
+
+@bp.post("/family/students/<int:student_id>/documents/<int:document_id>/delete")
+@role_required(Role.applicant)
+def delete(student_id: int, document_id: int):
+    """Who: applicants, for proof of students of their own family (else 404). Delete one not yet reviewed."""
+    student = _own_student(student_id)
+    document = db.session.get(ProofDocument, document_id)
+    if document is None or document.student_id != student.id:
+        abort(404)
+    if DeleteDocumentForm().validate_on_submit():
+        try:
+            delete_document(current_user, student, document)
+        except FamilyError as e:
+            flash(str(e), "error")
+        else:
+            db.session.commit()
+            flash(_("已删除材料：%(name)s。", name=document.filename), "success")
+    return redirect(url_for("families.student", student_id=student.id))
 
 
 @bp.get("/documents/<int:document_id>")

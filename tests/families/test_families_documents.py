@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.auth.models import Role
 from portal.enrollment.models import Application
-from portal.families.models import ProofDocument, Verification
+from portal.families.models import ProofDocument, Student, Verification
 
 MB = 1024 * 1024
 
@@ -210,3 +210,58 @@ def test_visitors_are_sent_to_log_in_and_missing_proof_is_not_found(client, logi
     response = client.get(f"/documents/{proof.id}")
     assert response.status_code == 302 and response.location.startswith("/login")
     assert login(applicant).get(f"/documents/{proof.id + 1000}").status_code == 404
+
+
+# --- deleting ------------------------------------------------------------------------------------
+
+def delete(client, student, document):
+    return client.post(f"/family/students/{student.id}/documents/{document.id}/delete")
+
+
+def test_a_proof_uploaded_by_mistake_is_deleted_and_the_deletion_audited(db, as_applicant, applicant, student, png,
+                                                                         audit, page):
+    upload(as_applicant, student, png, "猫的照片.png", kind="other")
+    (document,) = documents(db)
+    student_page = as_applicant.get(f"/family/students/{student.id}").text
+    assert "删除后不能恢复。" in page.of(student_page)
+    assert f'action="/family/students/{student.id}/documents/{document.id}/delete"' in student_page
+
+    response = delete(as_applicant, student, document)
+    assert response.status_code == 302 and response.location.endswith(f"/family/students/{student.id}")
+    assert documents(db) == []
+    (entry,) = audit("proof_document.delete")
+    assert (entry.actor_id, entry.object_id, entry.before["filename"], entry.before["sha256"]) == (
+        applicant.id, document.id, "猫的照片.png", document.sha256)
+    shown = page(as_applicant.get(response.location))
+    assert "已删除材料：猫的照片.png。" in shown and "还没有上传证明材料。" in shown
+
+
+def test_a_proof_staff_have_reviewed_stays(db, as_applicant, student, proof, make_user, counts, page):
+    db.session.execute(Student.__table__.update().where(Student.id == student.id).values(
+        verification=Verification.proof_rejected, verification_note="没有盖章", verified_at=proof.uploaded_at,
+        verified_by_id=make_user(Role.staff).id))
+    before = counts()
+    shown = as_applicant.get(f"/family/students/{student.id}").text
+    assert "学校已审核" in page.of(shown) and "/delete" not in shown
+
+    response = delete(as_applicant, student, proof)
+    assert response.status_code == 302
+    assert "学校已经审核过这份材料，不能删除。" in page(as_applicant.get(response.location))
+    assert counts() == before
+
+
+def test_another_familys_proof_is_not_found_even_under_ones_own_student(db, as_applicant, applicant, student,
+                                                                       make_student, png, counts):
+    other = make_student(name="别人家的孩子")
+    theirs = ProofDocument(student_id=other.id, kind="other", filename="别人的.png", content_type="image/png",
+                           size=len(png), sha256=hashlib.sha256(png).hexdigest(), data=png,
+                           uploaded_by_id=other.account_id)
+    db.session.add(theirs)
+    db.session.flush()
+    upload(as_applicant, student, png, "我家的.png")
+    before = counts()
+    assert delete(as_applicant, student, theirs).status_code == 404
+    assert delete(as_applicant, other, theirs).status_code == 404
+    assert counts() == before
+    (mine,) = [d for d in documents(db) if d.student_id == student.id]
+    assert delete(as_applicant, student, mine).status_code == 302  # the same request for their own is done
