@@ -88,12 +88,12 @@ def test_the_person_page_masks_the_id_number(as_admin, listed, text):
     assert "在名单中" in text(page) and "户编号 4601070010001" in text(page)
 
 
-def test_the_person_page_says_which_fields_the_poverty_office_left_blank(as_admin, make_registry_person, text):
+def test_the_person_page_says_which_fields_the_poverty_office_left_unrecorded(as_admin, make_registry_person, text):
     person = make_registry_person("符阿妹", relation="", region_code=None, county="", township="", village="",
                                   year_identified=None, poverty_status=None, dibao=None, phone="")
     page = text(as_admin.get(f"/admin/registry/people/{person.id}"))
     for field in ("与户主关系", "脱贫状态", "是否低保", "识别年度", "地址", "联系电话"):
-        assert f"{field} 未填写" in page
+        assert f"{field} 未登记" in page
 
 
 def test_the_person_page_in_english_has_no_chinese_brackets(as_admin, listed, text):
