@@ -163,6 +163,12 @@ def _take_place(course: Course, green: bool, reserved_only: bool) -> bool | None
     return None
 
 
+def places_open_to(course: Course, green: bool) -> int:
+    """How many of the course's free places an applicant could be admitted to now: a green-channel
+    applicant any, another only those outside the places reserved for the green channel."""
+    return course.seats_left if green else course.seats_left - course.reserved_left
+
+
 def _free_place(course: Course, reserved: bool) -> None:
     c = Course.__table__.c
     values = {"seats_filled": c.seats_filled - 1}

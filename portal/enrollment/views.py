@@ -28,6 +28,7 @@ from portal.enrollment.services import (
     institution_application,
     institution_applications,
     lapse_overdue,
+    places_open_to,
     queue_page,
     submit_application,
     timelines,
@@ -167,6 +168,7 @@ def _queue_page(args: MultiDict, bulk_form: BulkDecisionForm, back: str):
     results = queue_page(institution_id, filters, page, QUEUE_PAGE_SIZE)
     page_args = {k: v for k, v in args.items() if k != "page" and v}
     return render_template("enrollment/queue.html", form=form, results=results, page_args=page_args,
+                           positions=waitlist_positions(results.rows),
                            bulk_form=bulk_form, picked=set(bulk_form.application_ids.data or ()), back=back,
                            course_choices=form.course.choices)
 
@@ -206,6 +208,7 @@ def decide(application_id: int):
         return redirect(url_for("enrollment.review", application_id=application.id))
     flash(_("已处理%(name)s的报名：%(status)s。", name=application.student.name, status=_(STATUS_LABELS[to])),
           "success")
+    _flash_free_places(_free_places([application]) if to == S.waitlisted else [])
     db.session.commit()
     return redirect(url_for("enrollment.review_queue"))
 
@@ -226,7 +229,7 @@ def bulk_decide():
     ids = list(dict.fromkeys(form.application_ids.data))
     found = institution_applications(current_user.institution_id, ids)
     to, reason = S(form.decision.data), (form.reason.data or "").strip()
-    done, failed = 0, []
+    done, failed, moved = 0, [], []
     for application_id in ids:
         application = found.get(application_id)
         if application is None:
@@ -239,10 +242,31 @@ def bulk_decide():
                             course=application.course.title, why=e.message))
         else:
             done += 1
+            moved.append(application)
+    free = _free_places(moved) if to == S.waitlisted else []
     db.session.commit()
     flash(ngettext("已处理%(num)d份报名：%(status)s。", "已处理%(num)d份报名：%(status)s。", done,
                    status=_(STATUS_LABELS[to])), "success")
     if failed:
         flash(ngettext("%(num)d份没有处理：%(reasons)s", "%(num)d份没有处理：%(reasons)s", len(failed),
                        reasons=_("；").join(failed)), "error")
+    _flash_free_places(free)
     return redirect(back)
+
+
+def _free_places(waitlisted: list[Application]) -> list[tuple[str, int]]:
+    """The courses of the applications just waitlisted that still have places they could take, with how
+    many: waitlisting is staff's call, but one made while places are free is worth a second look."""
+    free: dict[int, tuple[str, int]] = {}
+    for application in waitlisted:
+        course = application.course
+        places = places_open_to(course, application.green_channel)
+        if places > free.get(course.id, ("", 0))[1]:
+            free[course.id] = (course.title, places)
+    return list(free.values())
+
+
+def _flash_free_places(free: list[tuple[str, int]]) -> None:
+    for title, places in free:
+        flash(ngettext("“%(course)s”还有%(num)d个名额空着，候补的报名可以直接录取。",
+                       "“%(course)s”还有%(num)d个名额空着，候补的报名可以直接录取。", places, course=title), "info")

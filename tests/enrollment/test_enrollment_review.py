@@ -344,3 +344,76 @@ def test_the_detail_page_gives_the_account_holders_phone(db, client, login, make
     page = client.get(f"/manage/applications/{application.id}").text
     assert "<dt>申请人（账号持有人）</dt><dd>黎阿婆</dd>" in page
     assert '<dt>申请人电话</dt><dd><a href="tel:13907550123">13907550123</a></dd>' in page
+
+
+# --- the waiting list ----------------------------------------------------------------------------
+
+def test_the_waiting_list_shows_each_ones_place_green_channel_first(db, client, login, make_institution,
+                                                                    make_course, green_student, plain_student,
+                                                                    apply, staff_of):
+    institution = make_institution()
+    course = make_course(institution=institution, title="满员班", capacity=1, reserved_places=0)
+    other = make_course(institution=institution, title="另一班", capacity=1, reserved_places=0)
+    staff = staff_of(course)
+    transition(staff, apply(plain_student(name="已录"), course), S.admitted)
+    start = datetime.now(UTC) - timedelta(hours=5)
+    for i, (name, make, to) in enumerate([("早", plain_student, course), ("绿", green_student, course),
+                                          ("晚", plain_student, course), ("别", plain_student, other)]):
+        application = apply(make(name=name), to)
+        application.submitted_at = start + timedelta(hours=i)
+        transition(staff, application, S.waitlisted)
+    login(staff)
+    page = client.get("/manage/applications?status=waitlisted").text
+    rows = re.findall(r'<th scope="row"><a href="/manage/applications/\d+">(.*?)</a></th>.*?候补第(\d+)位', page, re.S)
+    assert rows == [("绿", "1"), ("早", "2"), ("晚", "3"), ("别", "1")]
+
+
+def test_waitlisting_while_places_are_free_says_so(db, client, login, make_course, plain_student, green_student,
+                                                   apply, staff_of):
+    course = make_course(title="电工班", capacity=5, reserved_places=2)
+    plain, taken = apply(plain_student(name="甲"), course), apply(green_student(name="丙"), course)
+    assert taken.status == S.admitted  # took a reserved place: 4 left, 1 of them reserved
+    green = Application(student_id=green_student(name="乙").id, course_id=course.id, status=S.submitted,
+                        green_channel=True, submitted_at=datetime.now(UTC))
+    db.session.add(green)
+    db.session.flush()
+    staff = staff_of(course)
+    login(staff)
+    client.post(f"/manage/applications/{plain.id}/decision", data={"decision": "waitlisted"})
+    page = client.get("/manage/applications").text
+    assert "已处理甲的报名：候补中。" in page
+    assert "“电工班”还有3个名额空着，候补的报名可以直接录取。" in page  # the places not reserved
+    assert status_of(db, plain) == S.waitlisted
+    client.post("/manage/applications/bulk", data={"application_ids": [str(green.id)], "decision": "waitlisted"})
+    page = client.get("/manage/applications").text
+    assert "已处理1份报名：候补中。" in page
+    assert "“电工班”还有4个名额空着，候补的报名可以直接录取。" in page  # a green-channel one may take any of the 4
+
+
+def test_waitlisting_when_full_says_nothing_more(db, client, login, make_course, plain_student, apply, staff_of):
+    course = make_course(title="电工班", capacity=1, reserved_places=0)
+    staff = staff_of(course)
+    transition(staff, apply(plain_student(name="已录"), course), S.admitted)
+    waiting = apply(plain_student(name="甲"), course)
+    login(staff)
+    client.post("/manage/applications/bulk", data={"application_ids": [str(waiting.id)], "decision": "waitlisted"})
+    page = client.get("/manage/applications").text
+    assert "已处理1份报名：候补中。" in page and "名额空着" not in page
+
+
+def test_the_waiting_list_runs_a_fixed_number_of_queries(count_queries, db, client, login, make_course,
+                                                        plain_student, apply, staff_of):
+    course = make_course(capacity=1, reserved_places=0)
+    staff = staff_of(course)
+    login(staff)
+
+    def queries(n: int) -> int:
+        for _ in range(n):
+            transition(staff, apply(plain_student(), course), S.waitlisted)
+        db.session.expire_all()
+        with count_queries() as statements:
+            page = client.get("/manage/applications?status=waitlisted").text
+        assert "候补第" in page
+        return len(statements)
+
+    assert queries(2) == queries(10)
