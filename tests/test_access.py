@@ -355,6 +355,8 @@ MATRIX = [
 
     # notifications
     Case("GET", "/notifications", lambda w: "/notifications", signed_in(200)),
+    Case("GET", "/notifications/<int:notification_id>", lambda w: f"/notifications/{w.notification.id}",
+         {**signed_in(404), "applicant": redirect_to("/applications")}, check=read_only_by_their_reader),
     Case("POST", "/notifications/read", lambda w: "/notifications/read", signed_in(redirect_to("/notifications")),
          check=read_only_by_their_reader),
 ]

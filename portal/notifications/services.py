@@ -69,6 +69,16 @@ def notifications_of(user, page: int, page_size: int) -> tuple[list[Notification
     return list(rows[:page_size]), len(rows) > page_size
 
 
+def open_notification(user, notification_id: int) -> Notification | None:
+    """The user's own notification, marked read if it was not; None for anyone else's."""
+    notification = db.session.scalar(select(Notification).where(Notification.id == notification_id,
+                                                                Notification.user_id == user.id))
+    if notification is not None and notification.read_at is None:
+        notification.read_at = utcnow()
+        db.session.flush()
+    return notification
+
+
 def mark_all_read(user) -> int:
     return db.session.execute(
         update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))

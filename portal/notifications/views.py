@@ -1,11 +1,12 @@
 """The user's notifications: the inbox, and marking them read."""
-from flask import flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal.common.security import safe_next
 from portal.extensions import db
 from portal.notifications import bp
-from portal.notifications.services import mark_all_read, notifications_of, text_of
+from portal.notifications.services import mark_all_read, notifications_of, open_notification, text_of
 
 PAGE_SIZE = 30
 MAX_PAGE = 10_000
@@ -22,6 +23,17 @@ def inbox():
     return render_template("notifications/inbox.html", page=page, more=more,
                            items=[(n, text_of(n)) for n in notifications],
                            unread=any(n.read_at is None for n in notifications))
+
+
+@bp.get("/notifications/<int:notification_id>")
+@login_required
+def open_one(notification_id: int):
+    """Who: the notification's own reader (404 for anyone else). The inbox's links lead here: opening a
+    message is reading it, so it is marked read and the reader goes on to the page it is about. A GET,
+    as a link must be; it only ever sets the reader's own read flag, once, so it is safe to repeat."""
+    notification = open_notification(current_user, notification_id) or abort(404)
+    db.session.commit()
+    return redirect(safe_next(notification.link, url_for("notifications.inbox")))
 
 
 @bp.post("/notifications/read")

@@ -47,7 +47,7 @@ def test_the_inbox_shows_them_newest_first_with_the_unread_marked(db, client, lo
     assert "王小明已被“焊工班”录取，请在2030年3月5日前确认入学" in items[0]  # the date in the reader's locale
     assert "王小明报名的“电工班”：候补中。" in items[1]  # the status as its label, not its value
     assert all(item.startswith("unread") and "未读" in item for item in items)
-    assert 'href="/applications"' in items[0]
+    assert re.search(r'href="/notifications/\d+"', items[0])  # opened through the portal, which marks it read
 
 
 def test_marking_all_read(db, client, login, make_user):
@@ -200,3 +200,30 @@ def test_a_change_made_by_the_cli_is_e_mailed_in_the_portals_language(app, db, s
     result = app.test_cli_runner().invoke(args=["portal", "offers", "lapse"])
     assert result.exit_code == 0, result.output
     assert [m.get_content().split("\n")[0] for m in smtp.sent] == ["黎小海报名的“电工班”：录取已过期。"]
+
+
+def test_opening_a_notification_marks_it_read_and_goes_to_its_page(db, client, login, make_user):
+    user = make_user(Role.applicant)
+    opened = notify(user, "%(student)s报名的“%(course)s”：%(status)s。", "/applications", student="王小明",
+                    course="电工班", status="waitlisted")
+    notify(user, "课程已保存。", "/family")
+    db.session.flush()
+    login(user)
+    assert "2条未读" in client.get("/notifications").text
+    response = client.get(f"/notifications/{opened.id}")
+    assert response.status_code == 302 and response.location.endswith("/applications")
+    page = client.get("/notifications").text
+    assert "1条未读" in page
+    items = inbox_items(page)
+    assert items[0].startswith("unread") and items[1].startswith("read") and "王小明" in items[1]
+    assert client.get(f"/notifications/{opened.id}").location.endswith("/applications")  # again: still fine
+
+
+def test_nobody_opens_anothers_notification(db, client, login, make_user):
+    user, other = make_user(Role.applicant), make_user(Role.applicant)
+    theirs = notify(other, "课程已保存。", "/family")
+    db.session.flush()
+    login(user)
+    assert client.get(f"/notifications/{theirs.id}").status_code == 404
+    db.session.expire_all()
+    assert unread_count(other) == 1
