@@ -167,3 +167,9 @@ def test_finance_is_told_plainly_that_there_is_nothing_to_do_yet(client, make_us
     page = client.get(landing(post_login(client, member.mobile))).text
     assert "补贴申领的审核、付款登记和付款文件导出还没有在平台上开放" in page and "海南省" in page
     assert '<a href="/finance">补贴审核</a>' in page  # and it stays in the menu
+
+
+@pytest.mark.parametrize("path", ["/login", "/register"])
+def test_the_phone_or_email_field_does_not_force_an_email_keyboard(client, path):
+    field = re.search(r'<input[^>]*name="login"[^>]*>', client.get(path).text).group(0)
+    assert 'autocomplete="username"' in field and "inputmode" not in field
