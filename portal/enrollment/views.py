@@ -76,6 +76,9 @@ def apply(course_id: int):
             if application.status == S.admitted:
                 flash(_("%(name)s已通过绿色通道直接录取！请在%(date)s前确认入学。", name=student.name,
                         date=format_date(application.offer_expires_on, "long")), "success")
+            elif course.seats_left <= 0:
+                flash(_("已为%(name)s提交报名。这门课程名额已满，学校审核后会列入候补名单，有人放弃名额时按顺序递补。",
+                        name=student.name), "success")
             else:
                 flash(_("已为%(name)s提交报名，请等待学校审核。", name=student.name), "success")
             return redirect(url_for("enrollment.my_applications"))

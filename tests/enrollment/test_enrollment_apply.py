@@ -206,6 +206,24 @@ def test_a_plain_application_is_submitted_for_review(db, client, login, make_use
     assert "已为王小明提交报名，请等待学校审核。" in client.get("/applications").text
 
 
+def test_a_family_applying_to_a_full_course_is_told_before_and_after_it_will_wait_for_a_place(
+        db, client, login, make_user, make_course, plain_student):
+    parent = make_user(Role.applicant)
+    student = plain_student(account=parent, name="王小明")
+    course, roomy = make_course(capacity=2, reserved_places=0), make_course(capacity=2, reserved_places=0)
+    course.seats_filled = 2
+    db.session.flush()
+    login(parent)
+    full = "名额已满。现在报名，学校审核后会列入候补名单；有人放弃名额时按顺序递补，建档立卡家庭的学生优先。"
+
+    assert full in client.get(f"/courses/{course.id}").text and full in client.get(f"/courses/{course.id}/apply").text
+    assert full not in client.get(f"/courses/{roomy.id}").text + client.get(f"/courses/{roomy.id}/apply").text
+    client.post(f"/courses/{course.id}/apply", data={"student_id": str(student.id)})
+
+    assert ("已为王小明提交报名。这门课程名额已满，学校审核后会列入候补名单，有人放弃名额时按顺序递补。"
+            in client.get("/applications").text)
+
+
 def test_applying_twice_on_the_page_says_so_and_writes_nothing(db, client, login, make_user, make_course,
                                                               plain_student, apply):
     parent = make_user(Role.applicant)

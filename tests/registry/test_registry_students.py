@@ -50,7 +50,7 @@ def test_a_student_listed_by_a_new_import_is_recognised_and_their_application_ta
 
 
 def test_a_student_who_leaves_the_registry_loses_the_green_channel_and_is_told(
-        db, import_file, registry_csv, row, make_student, make_course, id_number):
+        db, import_file, registry_csv, row, make_student, make_course, id_number, login, text):
     number, other = id_number(), id_number()
     import_file(registry_csv([row(number, "黄小雨"), row(other, "别人")]))
     student = make_student(number=number, name="黄小雨")
@@ -64,6 +64,8 @@ def test_a_student_who_leaves_the_registry_loses_the_green_channel_and_is_told(
     assert student.verification == Verification.not_found and application.green_channel is False
     assert messages(db, student)[-1] == (NO_LONGER_LISTED_MESSAGE, {"student": "黄小雨"})
     assert batch.students_changed == 1
+    family = text(login(db.session.get(User, student.account_id)).get("/family"))
+    assert "现在的建档立卡名单中没有这个身份证号" in family  # not as if it never had been
 
 
 def test_a_name_that_differs_is_told_and_a_corrected_listing_verifies(db, import_file, registry_csv, row,
