@@ -1,5 +1,5 @@
-"""Health check and the visitor's display preferences (language, elder mode)."""
-from flask import Blueprint, current_app, jsonify, redirect, request
+"""Health check, the site icon's old address, and the visitor's display preferences (language, elder mode)."""
+from flask import Blueprint, current_app, jsonify, redirect, request, url_for
 from sqlalchemy import text
 
 from portal.common.i18n import ELDER_COOKIE, LANG_COOKIE
@@ -20,6 +20,12 @@ def healthz():
         current_app.logger.exception("health check: database unreachable")
         return jsonify(status="error", database="unreachable"), 503
     return jsonify(status="ok", database="ok")
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Who: anyone (browsers ask for it on their own). The portal's icon is an SVG in static/."""
+    return redirect(url_for("static", filename="favicon.svg"))
 
 
 @bp.get("/lang/<code>")

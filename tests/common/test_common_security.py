@@ -13,12 +13,14 @@ from portal.enrollment.models import Application, ApplicationStatus, Enrollment
 from portal.enrollment.notices import issue_notice
 from portal.enrollment.services import submit_application
 from portal.families.services import add_document
+from portal.notifications.services import notify
 
 # Every page a browser can open, and who opens it: (role, url template) over the fixtures below.
 PAGES = [
     (None, "/"), (None, "/courses"), (None, "/courses/{course}"), (None, "/institutions/{institution}"),
     (None, "/login"), (None, "/register"), (None, "/healthz"), (None, "/lang/en"), (None, "/elder-mode/on"),
-    (None, "/no-such-page"),
+    (None, "/no-such-page"), (None, "/favicon.ico"), (Role.finance, "/finance"),
+    (Role.applicant, "/notifications/{notification}"),
     (Role.staff, "/manage/courses"), (Role.staff, "/manage/courses/new"),
     (Role.staff, "/manage/courses/{course}/edit"), (Role.staff, "/courses/{draft}"),
     (Role.admin, "/admin/accounts"), (Role.admin, "/admin/institutions"), (Role.admin, "/admin/institutions/new"),
@@ -39,7 +41,7 @@ FILES = [(Role.applicant, "/documents/{document}"),
          (Role.admin, "/admin/registry/template.xlsx"),
          (Role.admin, "/admin/audit/exports/{audit_export}/audit-log.xlsx")]
 PLACEHOLDERS = ("course", "draft", "institution", "student", "application", "enrollment", "token", "document",
-                "registry_import", "registry_person", "audit_export")
+                "registry_import", "registry_person", "audit_export", "notification")
 INLINE_CODE = [
     re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I),  # inline script
     re.compile(r"<style\b", re.I),  # style element
@@ -83,12 +85,20 @@ def site(db, make_institution, make_course, make_user, make_student, make_regist
                     registry_import=person.first_import_id, registry_person=person.id, document=document.id,
                     enrollment=enrollment.id, token=lambda: issue_notice(enrollment).token,
                     draft=make_course(institution=institution, status=CourseStatus.draft).id,
-                    audit_export=lambda: finished_export(admin).id),
+                    audit_export=lambda: finished_export(admin).id,
+                    notification=lambda: _notification(db, family)),
         users={Role.staff: make_user(Role.staff, institution_id=institution.id), Role.admin: admin,
-               Role.applicant: family})
+               Role.applicant: family, Role.finance: make_user(Role.finance)})
 
 
-NOT_200 = {"/no-such-page": 404, "/lang/en": 302, "/elder-mode/on": 302}
+def _notification(db, user) -> int:
+    notification = notify(user, "课程已保存。", "/applications")
+    db.session.flush()
+    return notification.id
+
+
+NOT_200 = {"/no-such-page": 404, "/lang/en": 302, "/elder-mode/on": 302, "/favicon.ico": 302,
+           "/notifications/{notification}": 302}
 
 
 def fetch(client, login, site, role, template):
@@ -165,3 +175,12 @@ def test_opening_a_button_only_address_gets_the_portals_page_in_chinese(client):
     response = client.get("/logout")  # logging out is a form's button, never a link
     assert response.status_code == 405 and "POST" in response.headers["Allow"]
     assert "<h1>不能这样打开</h1>" in response.text and "返回上一页" in response.text
+
+
+def test_every_page_names_the_portals_icon_and_the_old_address_finds_it(client):
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in client.get("/courses").text
+    response = client.get("/favicon.ico")
+    assert response.status_code == 302 and response.location.endswith("/static/favicon.svg")
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and len(icon.data) < 1024
+    icon.close()
