@@ -36,7 +36,8 @@ FIELD_LABELS = {
 }
 # Reasons the portal itself records (any other reason is a person's own words, shown as written).
 REASONS = {**{reason: reason for reason in ENROLLMENT_REASONS},
-           "registry check": N_("按建档立卡名单核对"), "new proof uploaded": N_("上传了新的证明材料")}
+           "registry check": N_("按建档立卡名单核对"), "new proof uploaded": N_("上传了新的证明材料"),
+           "new proof deleted": N_("新上传的证明材料已删除，原来的审核结果恢复")}
 # Which label table a recorded value is named in, by object and field.
 VALUE_LABELS = {
     ("applications", "status"): APPLICATION_STATUS_LABELS, ("courses", "status"): COURSE_STATUS_LABELS,

@@ -358,7 +358,10 @@ def reviewed(student: Student, document: ProofDocument) -> bool:
 
 
 def delete_document(actor, student: Student, document: ProofDocument) -> None:
-    """Delete a proof the family uploaded by mistake. One staff have judged stays: it is their decision's evidence."""
+    """Delete a proof the family uploaded by mistake. One staff have judged stays: it is their decision's evidence.
+
+    A new proof reopens staff's rejection (see add_document); once the family deletes the last new one,
+    the rejection stands again, so staff are not asked to look again at what they turned down."""
     if reviewed(student, document):
         raise FamilyError("file", _("学校已经审核过这份材料，不能删除。如有疑问，请联系报名学校。"))
     record(actor, "proof_document.delete", document, before={
@@ -366,6 +369,14 @@ def delete_document(actor, student: Student, document: ProofDocument) -> None:
         "size": document.size, "sha256": document.sha256})
     db.session.delete(document)
     db.session.flush()
+    reopened = student.verified_at is not None and student.verification not in (
+        Verification.registry_verified, *PROOF_DECISIONS.values())
+    if reopened and not db.session.scalar(select(exists().where(
+            ProofDocument.student_id == student.id, ProofDocument.uploaded_at > student.verified_at))):
+        before, student.verification = student.verification, Verification.proof_rejected
+        db.session.flush()
+        record(actor, "student.verification", student, before={"verification": str(before)},
+               after={"verification": str(student.verification), "reason": "new proof deleted"})
 
 
 def load_document(document_id: int) -> ProofDocument | None:

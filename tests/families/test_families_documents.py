@@ -236,6 +236,25 @@ def test_a_proof_uploaded_by_mistake_is_deleted_and_the_deletion_audited(db, as_
     assert "已删除材料：猫的照片.png。" in shown and "还没有上传证明材料。" in shown
 
 
+def test_deleting_the_new_proof_that_reopened_a_rejection_lets_the_rejection_stand_again(
+        db, as_applicant, student, proof, make_user, png, page):
+    """Staff turned the proof down; the family uploads a new one by mistake and deletes it."""
+    db.session.execute(Student.__table__.update().where(Student.id == student.id).values(
+        verification=Verification.proof_rejected, verification_note="没有盖章", verified_at=proof.uploaded_at,
+        verified_by_id=make_user(Role.staff).id))
+    db.session.expire_all()
+    upload(as_applicant, student, png, "猫的照片.png", kind="other")
+    db.session.refresh(student)
+    assert student.verification != Verification.proof_rejected  # back in staff's queue
+    mistake = max(documents(db), key=lambda d: d.id)
+
+    delete(as_applicant, student, mistake)
+
+    db.session.refresh(student)
+    assert (student.verification, student.verification_note) == (Verification.proof_rejected, "没有盖章")
+    assert "学校审核后，证明材料没有通过。理由：没有盖章" in page(as_applicant.get(f"/family/students/{student.id}"))
+
+
 def test_a_proof_staff_have_reviewed_stays(db, as_applicant, student, proof, make_user, counts, page):
     db.session.execute(Student.__table__.update().where(Student.id == student.id).values(
         verification=Verification.proof_rejected, verification_note="没有盖章", verified_at=proof.uploaded_at,
