@@ -11,7 +11,7 @@ from portal.auth.forms import AccountForm, ActiveForm, LoginForm, LogoutForm, Re
 from portal.auth.models import Role, User
 from portal.auth.services import AccountError, authenticate, create_user, set_active
 from portal.common.i18n import N_
-from portal.common.regions import Region, RegionLevel
+from portal.common.regions import region_choices
 from portal.common.security import safe_next
 from portal.extensions import db, limiter, login_manager
 from portal.institutions.models import Institution
@@ -111,11 +111,10 @@ def logout():
 def accounts():
     """Who: admin. Lists staff, finance and admin accounts and creates new ones."""
     institutions = db.session.execute(select(Institution.id, Institution.name).order_by(Institution.name)).all()
-    regions = db.session.execute(
-        select(Region.code, Region.name).where(Region.level != RegionLevel.county).order_by(Region.code)).all()
     form = AccountForm()
     form.institution_id.choices = [(0, "—")] + [(i.id, i.name) for i in institutions]
-    form.region_code.choices = [("", "—")] + [(r.code, f"{r.name}（{r.code}）") for r in regions]
+    # Finance officers work for a province, a city or a county (海南's counties under the province too).
+    form.region_code.choices = [("", "—")] + region_choices()
     if form.validate_on_submit():
         try:
             create_user(current_user, name=form.name.data, login=form.login.data, password=form.password.data,

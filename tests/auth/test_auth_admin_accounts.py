@@ -176,3 +176,14 @@ def test_deactivating_an_account_asks_first_and_says_what_happens(admin_client, 
     reactivate = account_row(page, "离职的老师")  # activating again takes one tap
     assert "<details" not in reactivate and f'action="/admin/accounts/{former.id}/activate"' in reactivate
     assert account_by_id(db, teacher.id).active is True
+
+
+def test_a_finance_officer_may_work_for_a_county_even_one_directly_under_the_province(admin_client, db):
+    page = admin_client.get("/admin/accounts").text
+    assert re.search(r'<option value="469030">\W*琼中黎族苗族自治县（469030）</option>', page)
+    assert re.search(r'<option value="460107">\W*琼山区（460107）</option>', page)
+    response = create_account(admin_client, "finance", region_code="469030")
+    assert response.status_code == 302
+    officer = db.session.scalar(select(User).where(User.mobile == "13611112222"))
+    assert officer.region_code == "469030"
+    assert "海南省 琼中黎族苗族自治县" in admin_client.get("/admin/accounts").text
