@@ -1,7 +1,17 @@
 """The course catalog: free vocational courses and 扶贫班 places, and their management by staff."""
+import re
+
 from flask import Blueprint
+from markupsafe import Markup, escape
 
 bp = Blueprint("courses", __name__, template_folder="templates")
+TIME_RANGE = re.compile(r"\d{1,2}[:：]\d{2}\s*[-–—~～至到]\s*\d{1,2}[:：]\d{2}")
+
+
+@bp.app_template_filter("whole_times")
+def whole_times(text: str) -> Markup:
+    """Staff's schedule text with each time range (8:30–11:30) kept on one line, never 8:30– / 11:30."""
+    return Markup(TIME_RANGE.sub(lambda m: f'<span class="nowrap">{m[0]}</span>', str(escape(text))))
 
 
 @bp.record_once

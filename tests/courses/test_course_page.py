@@ -30,10 +30,10 @@ def course_page(client, course) -> str:
 
 
 def fact(page: str, label: str) -> str:
-    """The text of the <dd> that follows the <dt>`label`</dt> in the course facts, tags removed."""
+    """The text of the <dd> that follows the <dt>`label`</dt> in the course facts, as read: tags removed."""
     match = re.search(rf"<dt>{re.escape(label)}</dt><dd>(.*?)</dd>", page, re.S)
     assert match, f"no fact labelled {label!r}"
-    return html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).strip()
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", match.group(1))).split())
 
 
 def section(page: str, title_id: str) -> str:
@@ -70,6 +70,13 @@ def test_course_page_shows_what_an_applicant_needs(client, make_course, make_ins
     assert "带户口本到学校招生办报名。" in apply
     assert "0898-86220000" in apply
     assert "学习低压电工实操。" in page
+
+
+def test_each_time_of_day_in_the_schedule_is_kept_on_one_line(client, make_course):
+    course = make_course(schedule="周一至周五 8:30–11:30，周六 14:00-17:00 <带饭>")
+    page = course_page(client, course)
+    assert ('周一至周五 <span class="nowrap">8:30–11:30</span>，周六 <span class="nowrap">14:00-17:00</span> '
+            '&lt;带饭&gt;') in page
 
 
 def test_address_falls_back_to_the_institution(client, make_course, make_institution):
