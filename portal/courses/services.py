@@ -1,5 +1,7 @@
 """Course rules and the catalog search. Services flush; the caller commits."""
+import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -10,7 +12,7 @@ from sqlalchemy.orm import contains_eager
 from portal.audit.services import record
 from portal.common.cache import reference_data
 from portal.common.regions import Region, prefix_bounds
-from portal.courses.models import STATUS_TRANSITIONS, Course, CourseKind, CourseStatus
+from portal.courses.models import KIND_LABELS, STATUS_TRANSITIONS, Course, CourseKind, CourseStatus
 from portal.db import db
 from portal.institutions.models import Institution
 
@@ -178,14 +180,24 @@ def refresh_search_text(courses, institution_name: str) -> None:
         course.search_text = course_search_text(course.title, course.trade, institution_name)
 
 
-def search_catalog(query: CatalogQuery, today: date, page_size: int) -> CatalogPage:
-    """Published courses still taking applications that match every filter, one page of them.
+def keywords(q: str, trades: Iterable[str] = ()) -> list[str]:
+    """The words a catalog search requires, at most eight: the typed words, each split around the
+    trades and course kinds it holds, as people type them run together (电工扶贫班: 电工, 扶贫班)."""
+    terms = sorted({search_key(term) for term in (*trades, *KIND_LABELS.values()) if term}, key=len, reverse=True)
+    known = re.compile("(" + "|".join(map(re.escape, terms)) + ")")
+    words = [part for word in search_key(q).split() for part in known.split(word) if part]
+    return words[:8]
+
+
+def search_catalog(query: CatalogQuery, today: date, page_size: int, trades: Iterable[str] = ()) -> CatalogPage:
+    """Published courses still taking applications that match every filter, one page of them; the
+    keywords are split around `trades` (see keywords).
 
     Two small queries: the matching ids in order (capped, answered from the ix_courses_catalog
     index), which give the count and the page, then the page's courses.
     """
     conditions = [Course.status == CourseStatus.published, Course.apply_closes >= today]
-    for word in search_key(query.q).split()[:5]:
+    for word in keywords(query.q, trades):
         conditions.append(Course.search_text.contains(word, autoescape=True))
     if query.region:
         low, high = prefix_bounds(query.region)

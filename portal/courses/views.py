@@ -76,7 +76,7 @@ def catalog():
         within_days=int(form.within_days.data) if form.within_days.data else None,
         sort=form.sort.data or "start",
         page=min(max(1, request.args.get("page", 1, type=int)), MAX_CATALOG_PAGE))
-    results = search_catalog(query, today(), current_app.config["CATALOG_PAGE_SIZE"])
+    results = search_catalog(query, today(), current_app.config["CATALOG_PAGE_SIZE"], trade_names)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     if query.page > results.pages:  # a page past the last, from an old link or fewer matches now
         return redirect(url_for("courses.catalog", page=results.pages, **args))
