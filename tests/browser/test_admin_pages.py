@@ -102,6 +102,6 @@ def test_admin_exports_the_audit_log_at_once_or_in_the_background(open_page, log
 
 def sheet_header(download) -> tuple:
     """The downloaded workbook's first row."""
-    assert download.suggested_filename.startswith("audit-log-") and download.suggested_filename.endswith(".xlsx")
+    assert download.suggested_filename.startswith("操作日志-") and download.suggested_filename.endswith(".xlsx")
     with open(download.path(), "rb") as saved:
         return next(load_workbook(io.BytesIO(saved.read())).active.iter_rows(values_only=True))
