@@ -20,6 +20,7 @@ ACTION_LABELS = {
     "student.update": N_("修改学生资料"),
     "student.verification": N_("身份核验结果变化"),
     "proof_document.upload": N_("上传证明材料"),
+    "proof_document.delete": N_("删除证明材料"),
     "application.submit": N_("提交报名"),
     "application.transition": N_("报名状态变化"),
     "application.green_channel": N_("绿色通道变化"),
