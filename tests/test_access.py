@@ -199,7 +199,8 @@ MATRIX = [
          {**everyone(404), "own_staff": 200, "admin": 200}, note="draft"),
     Case("GET", "/institutions/<int:institution_id>", lambda w: f"/institutions/{w.own.id}", everyone(200)),
     Case("GET", "/healthz", lambda w: "/healthz", everyone(200)),
-    Case("GET", "/favicon.ico", lambda w: "/favicon.ico", everyone(redirect_to("/static/favicon.svg"))),
+    Case("GET", "/favicon.ico", lambda w: "/favicon.ico", everyone(200)),
+    Case("GET", "/favicon.svg", lambda w: "/favicon.svg", everyone(200)),
     Case("GET", "/lang/<code>", lambda w: "/lang/en?next=/courses", everyone(redirect_to("/courses"))),
     Case("GET", "/elder-mode/<state>", lambda w: "/elder-mode/on?next=/courses", everyone(redirect_to("/courses"))),
 

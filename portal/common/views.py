@@ -1,5 +1,8 @@
-"""Health check, the site icon's old address, and the visitor's display preferences (language, elder mode)."""
-from flask import Blueprint, current_app, jsonify, redirect, request, url_for
+"""Health check, the site icon, and the visitor's display preferences (language, elder mode)."""
+from functools import cache
+from pathlib import Path
+
+from flask import Blueprint, Response, current_app, jsonify, redirect, request
 from sqlalchemy import text
 
 from portal.common.i18n import ELDER_COOKIE, LANG_COOKIE
@@ -23,9 +26,16 @@ def healthz():
 
 
 @bp.get("/favicon.ico")
+@bp.get("/favicon.svg")
 def favicon():
-    """Who: anyone (browsers ask for it on their own). The portal's icon is an SVG in static/."""
-    return redirect(url_for("static", filename="favicon.svg"))
+    """Who: anyone (browsers ask for it on their own, at either address). The portal's icon, static/favicon.svg,
+    answered from memory: a browser often drops the request half-way, which must not leave a file open."""
+    return Response(_icon(), mimetype="image/svg+xml", headers={"Cache-Control": "public, max-age=86400"})
+
+
+@cache
+def _icon() -> bytes:
+    return (Path(current_app.static_folder) / "favicon.svg").read_bytes()
 
 
 @bp.get("/lang/<code>")
