@@ -18,6 +18,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select
 from stdnum.cn import uscc
+from werkzeug.security import check_password_hash
 
 from portal.audit.models import AuditEntry
 from portal.auth.models import Role, User
@@ -127,6 +128,13 @@ def deactivated_only_by_admin(world, role) -> None:
     assert count(world, User, User.id == world.leaving_staff.id, ~User.active) == (1 if role == "admin" else 0)
 
 
+def password_changed_by_its_holder(world, role) -> None:
+    """Each logged-in role changed its own password; nobody else's changed."""
+    world.db.session.expire_all()
+    for name, user in world.users.items():
+        assert check_password_hash(world.db.session.get(User, user.id).password_hash, "Xinmima2025") == (name == role)
+
+
 def logged_out_afterwards(world, role) -> None:
     """After logging out, a members-only page sends the visitor to the login page."""
     follow_up = world.client.get("/admin/accounts")
@@ -214,6 +222,13 @@ MATRIX = [
          check=written_only_for("anonymous", model=User, where=lambda w: User.mobile == "13712345678")),
     Case("POST", "/logout", lambda w: "/logout", members(HOME, anonymous=LOGIN), check=logged_out_afterwards),
     Case("GET", "/finance", lambda w: "/finance", {**signed_in(403), "finance": 200}),
+    Case("GET", "/account/password", lambda w: "/account/password", signed_in(200)),
+    Case("POST", "/account/password", lambda w: "/account/password",
+         {"anonymous": LOGIN, "applicant": HOME, "own_staff": redirect_to("/manage/applications"),
+          "other_staff": redirect_to("/manage/applications"), "finance": redirect_to("/finance"),
+          "admin": redirect_to("/admin/institutions")},
+         data=lambda w: {"current": "Test1234pw", "password": "Xinmima2025", "confirm": "Xinmima2025"},
+         check=password_changed_by_its_holder),
     Case("GET", "/admin/accounts", lambda w: "/admin/accounts", admin_only()),
     Case("POST", "/admin/accounts", lambda w: "/admin/accounts", admin_only(admin=redirect_to("/admin/accounts")),
          data=lambda w: {"name": "新职员", "login": "13787654321", "password": "Zhiyuan2024", "role": "staff",

@@ -1,4 +1,4 @@
-"""Forms for registration, login and admin-made accounts."""
+"""Forms for registration, login, changing a password and admin-made accounts."""
 from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, PasswordField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
@@ -39,6 +39,16 @@ class LoginForm(PortalForm):
     password = PasswordField(_l("密码"), validators=[InputRequired(_l("请填写密码。"))])
     next = HiddenField()
     submit = SubmitField(_l("登录"))
+
+
+class ChangePasswordForm(NewPasswordMixin, PortalForm):
+    current = PasswordField(_l("当前密码"), validators=[InputRequired(_l("请填写当前密码。"))],
+                            description=_l("密码刚被重置的，填工作人员告诉您的临时密码。"))
+    password = PasswordField(_l("新密码"), validators=[InputRequired(_l("请设置新密码。"))],
+                             description=_l("至少8位，同时包含字母和数字。"))
+    confirm = PasswordField(_l("再次输入新密码"), validators=[
+        InputRequired(_l("请再次输入新密码。")), EqualTo("password", _l("两次输入的密码不一致。"))])
+    submit = SubmitField(_l("修改密码"))
 
 
 class ActiveForm(PortalForm):

@@ -1,5 +1,6 @@
 """User accounts and their roles."""
 import enum
+import hashlib
 from datetime import datetime
 
 from flask_login import UserMixin
@@ -45,6 +46,15 @@ class User(UserMixin, db.Model):
     @property
     def is_active(self) -> bool:
         return self.active
+
+    @property
+    def session_stamp(self) -> str:
+        """Changes whenever the password does, so a session logged in before a change can be told apart."""
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+
+    def get_id(self) -> str:
+        """What a session keeps: the account's id and the stamp of the password it logged in with."""
+        return f"{self.id}:{self.session_stamp}"
 
     @property
     def login_name(self) -> str:

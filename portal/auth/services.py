@@ -1,4 +1,5 @@
-"""Account rules: login names, password strength, registration, authentication, admin-made accounts."""
+"""Account rules: login names, password strength, registration, authentication, admin-made accounts,
+changing a password."""
 import re
 import unicodedata
 
@@ -73,6 +74,17 @@ def authenticate(raw_login: str, password: str) -> User | None:
     if user is None or not check_password_hash(user.password_hash, password):
         return None
     return user
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    """Set `user`'s own new password after checking the current one. Their other sessions end at their
+    next request (the session stamp changes with the password); the caller logs this one in again."""
+    if not check_password_hash(user.password_hash, current):
+        raise AccountError(_("当前密码不对，请重试。"))
+    if problem := password_problem(new):
+        raise AccountError(problem)
+    user.password_hash = hash_password(new)
+    record(user, "user.password_change", user)
 
 
 def set_active(actor: User, user: User, active: bool) -> None:

@@ -1,4 +1,6 @@
-"""Registration, login, logout, and the admin's accounts: listing, creating, deactivating."""
+"""Registration, login, logout, changing a password, and the admin's accounts: listing, creating, deactivating."""
+import hmac
+
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
@@ -7,9 +9,9 @@ from sqlalchemy import select
 
 from portal.auth import bp
 from portal.auth.access import role_required
-from portal.auth.forms import AccountForm, ActiveForm, LoginForm, LogoutForm, RegisterForm
+from portal.auth.forms import AccountForm, ActiveForm, ChangePasswordForm, LoginForm, LogoutForm, RegisterForm
 from portal.auth.models import Role, User
-from portal.auth.services import AccountError, authenticate, create_user, set_active
+from portal.auth.services import AccountError, authenticate, change_password, create_user, set_active
 from portal.common.i18n import N_
 from portal.common.regions import region_choices
 from portal.common.security import safe_next
@@ -18,10 +20,14 @@ from portal.institutions.models import Institution
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> User | None:
-    """The session's user while the account is active: deactivating it ends its sessions."""
-    user = db.session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+def load_user(session_id: str) -> User | None:
+    """The session's user while the account is active and its password is the one the session logged in
+    with (User.get_id): deactivating the account, or changing or resetting its password, ends its sessions."""
+    user_id, _colon, stamp = session_id.partition(":")
+    user = db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    if user is None or not user.active or not hmac.compare_digest(stamp, user.session_stamp):
+        return None
+    return user
 
 
 login_manager.login_view = "auth.login"
@@ -104,6 +110,32 @@ def logout():
         logout_user()
         flash(_("您已退出登录。"), "info")
     return redirect(url_for("courses.home"))
+
+
+def _account() -> str:
+    """Throttling key for checking a logged-in person's current password: their account, from any address."""
+    return f"account|{current_user.id}" if current_user.is_authenticated else get_remote_address()
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"], key_func=_account)
+@login_required
+def password():
+    """Who: any logged-in user, for their own account. Throttled like login, since it checks the current
+    password. The account's other sessions end; this one stays logged in."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        user = current_user._get_current_object()
+        try:
+            change_password(user, form.current.data, form.password.data)
+        except AccountError as e:
+            form.current.errors.append(str(e))
+        else:
+            db.session.commit()
+            login_user(user)
+            flash(_("密码已修改。其他设备上的登录已退出，以后请用新密码登录。"), "success")
+            return redirect(start_page(user))
+    return render_template("auth/password.html", form=form)
 
 
 @bp.route("/admin/accounts", methods=["GET", "POST"])

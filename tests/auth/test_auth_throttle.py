@@ -129,3 +129,12 @@ def test_app_servers_share_their_counts_through_redis(make_throttled_app, user):
         for key in store.keys(f"*{prefix}*"):
             store.delete(key)
         store.close()
+
+
+def test_guessing_the_current_password_on_the_change_page_is_throttled(throttled_app, user):
+    """A borrowed phone left logged in must not let someone try password after password."""
+    client = throttled_app.test_client()
+    assert client.post("/login", data={"login": "13712340000", "password": PASSWORD}).status_code == 302
+    attempts = [client.post("/account/password", data={"current": f"Guess{n}abc", "password": "Xinmima2025",
+                                                        "confirm": "Xinmima2025"}).status_code for n in range(4)]
+    assert attempts == [200, 200, 200, 429]

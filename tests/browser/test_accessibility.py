@@ -115,3 +115,17 @@ def test_finance_start_page(page: Page, log_in, demo_account, elder: bool):
     log_in(demo_account("finance"))
     expect(page.get_by_role("heading", level=1)).to_contain_text("补贴审核")
     assert_accessible(page)
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
+def test_change_password_page_showing_errors(page: Page, log_in, demo_account, elder: bool):
+    if elder:
+        page.goto("/elder-mode/on")
+    log_in(demo_account("applicant"))
+    page.get_by_role("link", name="修改密码").click()
+    assert_accessible(page)
+    page.get_by_label("当前密码").fill("Cuowu12345")
+    page.locator("main").get_by_role("button", name="修改密码").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    expect(page.locator("main p.error")).to_have_count(2)
+    assert_accessible(page)

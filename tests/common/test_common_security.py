@@ -20,6 +20,7 @@ PAGES = [
     (None, "/"), (None, "/courses"), (None, "/courses/{course}"), (None, "/institutions/{institution}"),
     (None, "/login"), (None, "/register"), (None, "/healthz"), (None, "/lang/en"), (None, "/elder-mode/on"),
     (None, "/no-such-page"), (None, "/favicon.ico"), (Role.finance, "/finance"),
+    (Role.applicant, "/account/password"),
     (Role.applicant, "/notifications/{notification}"),
     (Role.staff, "/manage/courses"), (Role.staff, "/manage/courses/new"),
     (Role.staff, "/manage/courses/{course}/edit"), (Role.staff, "/courses/{draft}"),

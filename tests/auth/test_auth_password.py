@@ -1,0 +1,102 @@
+"""修改密码: a logged-in person changes their own password; the change ends their other sessions."""
+import pytest
+from sqlalchemy import select
+
+from portal.audit.models import AuditEntry
+from portal.auth.models import Role, User
+from portal.auth.services import hash_password
+
+OLD, NEW = "Jiumima2024", "Xinmima2025"
+
+
+@pytest.fixture
+def grandmother(make_user):
+    return make_user(Role.applicant, name="王奶奶", mobile="13812340000", password_hash=hash_password(OLD))
+
+
+def log_in(browser, password=OLD):
+    return browser.post("/login", data={"login": "13812340000", "password": password})
+
+
+def change(browser, current=OLD, new=NEW, confirm=None):
+    return browser.post("/account/password", data={"current": current, "password": new,
+                                                    "confirm": new if confirm is None else confirm})
+
+
+def password_hash(db, user) -> str:
+    db.session.expire_all()
+    return db.session.get(User, user.id).password_hash
+
+
+def test_the_menu_leads_every_logged_in_user_to_the_page(client, grandmother, make_user, login):
+    log_in(client)
+    assert 'href="/account/password"' in client.get("/").text
+    page = client.get("/account/password").text
+    assert "当前密码" in page and "再次输入新密码" in page
+    assert 'href="/account/password"' in login(make_user(Role.staff), on=client.application.test_client()).get(
+        "/manage/courses").text
+
+
+def test_change_keeps_this_session_and_the_old_password_no_longer_logs_in(client, app, grandmother):
+    log_in(client)
+    response = change(client)
+
+    assert response.status_code == 302
+    home = client.get("/").text
+    assert "密码已修改" in home and "王奶奶" in home and "退出登录" in home
+    fresh = app.test_client()
+    assert log_in(fresh, OLD).status_code == 200
+    assert log_in(fresh, NEW).status_code == 302
+
+
+def test_change_logs_out_the_accounts_other_sessions(client, app, grandmother):
+    other_phone = app.test_client()
+    log_in(other_phone)
+    log_in(client)
+    assert other_phone.get("/applications").status_code == 200
+
+    change(client)
+
+    follow_up = other_phone.get("/applications")
+    assert follow_up.status_code == 302 and follow_up.location.startswith("/login")
+    assert client.get("/applications").status_code == 200
+
+
+def test_wrong_current_password_is_refused_and_nothing_changes(client, db, grandmother):
+    log_in(client)
+    before = password_hash(db, grandmother)
+    response = change(client, current="Cuowu12345")
+
+    assert response.status_code == 200
+    assert "当前密码不对，请重试。" in response.text and 'id="current-error"' in response.text
+    assert password_hash(db, grandmother) == before
+
+
+@pytest.mark.parametrize("new, confirm, message", [
+    ("abc123", None, "密码至少需要8位。"),
+    ("abcdefgh", None, "密码需要同时包含字母和数字。"),
+    ("Xinmima2025", "Xinmima2026", "两次输入的密码不一致。"),
+])
+def test_weak_or_mistyped_new_password_is_refused(client, db, grandmother, new, confirm, message):
+    log_in(client)
+    before = password_hash(db, grandmother)
+    response = change(client, new=new, confirm=confirm)
+
+    assert response.status_code == 200 and message in response.text
+    assert password_hash(db, grandmother) == before
+    assert log_in(client.application.test_client()).status_code == 302
+
+
+def test_change_is_audited_without_the_password(client, db, grandmother):
+    log_in(client)
+    change(client)
+
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_change")).one()
+    assert (entry.actor_id, entry.object_type, entry.object_id) == (grandmother.id, "users", grandmother.id)
+    recorded = f"{entry.before} {entry.after}"
+    assert NEW not in recorded and OLD not in recorded and "scrypt" not in recorded and "pbkdf2" not in recorded
+
+
+def test_visitors_are_sent_to_log_in(client):
+    response = client.get("/account/password")
+    assert response.status_code == 302 and response.location.startswith("/login")
