@@ -216,6 +216,7 @@ MATRIX = [
     Case("GET", "/login", lambda w: "/login", everyone(200)),
     Case("POST", "/login", lambda w: "/login", everyone(200), data=lambda w: {"login": "", "password": ""},
          note="blank"),
+    Case("GET", "/forgot-password", lambda w: "/forgot-password", everyone(200)),
     Case("GET", "/register", lambda w: "/register", members(HOME, anonymous=200)),
     Case("POST", "/register", lambda w: "/register", members(HOME, anonymous=redirect_to("/courses")),
          data=lambda w: {"name": "新用户", "login": "13712345678", "password": "Xinmima2024", "confirm": "Xinmima2024"},

@@ -1,4 +1,5 @@
-"""Registration, login, logout, changing a password, and the admin's accounts: listing, creating, deactivating."""
+"""Registration, login, logout, changing or forgetting a password, and the admin's accounts: listing,
+creating, deactivating."""
 import hmac
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
@@ -87,6 +88,13 @@ def login():
             # The header's 登录 link passes the page it was on: from the home page, begin the role's work.
             return redirect(start if target == url_for("courses.home") else target)
     return render_template("auth/login.html", form=form)
+
+
+@bp.get("/forgot-password")
+def forgot_password():
+    """Who: anyone. There is no SMS gateway, so a forgotten password is reset by the school or the 人社
+    office; this page says whom to ask and what to have ready."""
+    return render_template("auth/forgot_password.html")
 
 
 def start_page(user: User) -> str:

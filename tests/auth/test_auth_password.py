@@ -100,3 +100,12 @@ def test_change_is_audited_without_the_password(client, db, grandmother):
 def test_visitors_are_sent_to_log_in(client):
     response = client.get("/account/password")
     assert response.status_code == 302 and response.location.startswith("/login")
+
+
+def test_login_page_leads_a_forgetful_grandmother_to_whom_to_ask(client):
+    login_page = client.get("/login").text
+    assert '<a href="/forgot-password">忘记密码？</a>' in login_page
+
+    page = client.get("/forgot-password").text
+    assert "请联系您报名的学校，或者当地的人社部门" in page
+    assert "注册时用的手机号" in page and "报名学生的姓名" in page and "临时密码" in page

@@ -34,6 +34,7 @@ PUBLIC_PAGES = {
     "catalog-no-results": "/courses?q=nothing-matches-this",
     "catalog-page-2": "/courses?page=2",
     "login": "/login",
+    "forgot-password": "/forgot-password",
     "register": "/register",
 }
 

@@ -18,7 +18,8 @@ from portal.notifications.services import notify
 # Every page a browser can open, and who opens it: (role, url template) over the fixtures below.
 PAGES = [
     (None, "/"), (None, "/courses"), (None, "/courses/{course}"), (None, "/institutions/{institution}"),
-    (None, "/login"), (None, "/register"), (None, "/healthz"), (None, "/lang/en"), (None, "/elder-mode/on"),
+    (None, "/login"), (None, "/forgot-password"), (None, "/register"), (None, "/healthz"), (None, "/lang/en"),
+    (None, "/elder-mode/on"),
     (None, "/no-such-page"), (None, "/favicon.ico"), (Role.finance, "/finance"),
     (Role.applicant, "/account/password"),
     (Role.applicant, "/notifications/{notification}"),
