@@ -135,6 +135,13 @@ def password_changed_by_its_holder(world, role) -> None:
         assert check_password_hash(world.db.session.get(User, user.id).password_hash, "Xinmima2025") == (name == role)
 
 
+def reset_only_by_own_staff(world, role) -> None:
+    world.db.session.expire_all()
+    family = world.db.session.get(User, world.users["applicant"].id)
+    assert family.must_change_password == (role == "own_staff")
+    assert check_password_hash(family.password_hash, "Test1234pw") == (role != "own_staff")
+
+
 def logged_out_afterwards(world, role) -> None:
     """After logging out, a members-only page sends the visitor to the login page."""
     follow_up = world.client.get("/admin/accounts")
@@ -332,6 +339,9 @@ MATRIX = [
          lambda w: f"/manage/applications/{w.pending.id}/decision",
          staff_only(own=redirect_to("/manage/applications"), other=404),
          data=lambda w: {"decision": "waitlisted", "reason": ""}, check=decided_only_by_own_staff),
+    Case("POST", "/manage/applications/<int:application_id>/reset-password",
+         lambda w: f"/manage/applications/{w.application.id}/reset-password", staff_only(other=404),
+         check=reset_only_by_own_staff),
     Case("POST", "/manage/applications/bulk", lambda w: "/manage/applications/bulk",
          staff_only(own=redirect_to("/manage/applications"), other=redirect_to("/manage/applications")),
          data=lambda w: {"decision": "waitlisted", "reason": "", "application_ids": [str(w.pending.id)]},

@@ -12,6 +12,7 @@ ACTION_LABELS = {
     "user.activate": N_("启用账号"),
     "user.deactivate": N_("停用账号"),
     "user.password_change": N_("修改密码"),
+    "user.password_reset": N_("重置密码"),
     "institution.create": N_("添加机构"),
     "institution.update": N_("修改机构信息"),
     "course.create": N_("创建课程"),

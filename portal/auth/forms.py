@@ -56,6 +56,11 @@ class ActiveForm(PortalForm):
     submit = SubmitField(_l("确定"))
 
 
+class ResetPasswordForm(PortalForm):
+    """The confirmed reset of another person's password to a temporary one."""
+    submit = SubmitField(_l("确定重置"))
+
+
 class LogoutForm(PortalForm):
     submit = SubmitField(_l("退出登录"))
 

@@ -1,6 +1,7 @@
 """Account rules: login names, password strength, registration, authentication, admin-made accounts,
-changing a password."""
+changing and resetting a password."""
 import re
+import secrets
 import unicodedata
 
 from flask import current_app
@@ -10,7 +11,10 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.audit.services import record
 from portal.auth.models import Role, User
+from portal.courses.models import Course
 from portal.db import db
+from portal.enrollment.models import Application
+from portal.families.models import Student
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -84,7 +88,39 @@ def change_password(user: User, current: str, new: str) -> None:
     if problem := password_problem(new):
         raise AccountError(problem)
     user.password_hash = hash_password(new)
+    user.must_change_password = False
     record(user, "user.password_change", user)
+
+
+def may_reset_password(actor: User, user: User) -> bool:
+    """Staff reset the password of a family's account holding a student who applied to their
+    institution; the admin resets any account but an admin's."""
+    if actor.role == Role.admin:
+        return user.role != Role.admin
+    if actor.role != Role.staff or user.role != Role.applicant:
+        return False
+    applied_here = (select(Application.id).join(Student, Student.id == Application.student_id)
+                    .join(Course, Course.id == Application.course_id)
+                    .where(Student.account_id == user.id, Course.institution_id == actor.institution_id).limit(1))
+    return db.session.scalar(applied_here) is not None
+
+
+def reset_password(actor: User, user: User) -> str:
+    """Give `user` a temporary password, returned once for `actor` to read out over the phone; the
+    account's sessions end, and it must choose a password of its own before using the portal.
+
+    The temporary password is 8 random digits, easy to read out and to type on a phone's keypad. It is
+    exempt from password_problem's rules by design: it opens nothing but 修改密码, and logins are
+    throttled far below the rate at which its hundred million values could be tried. The audit entry
+    says only who reset whose password.
+    """
+    if not may_reset_password(actor, user):
+        raise AccountError(_("您不能重置这个账号的密码。"))
+    temporary = f"{secrets.randbelow(10**8):08d}"
+    user.password_hash = hash_password(temporary)
+    user.must_change_password = True
+    record(actor, "user.password_reset", user)
+    return temporary
 
 
 def set_active(actor: User, user: User, active: bool) -> None:

@@ -1,8 +1,8 @@
-"""Registration, login, logout, changing or forgetting a password, and the admin's accounts: listing,
-creating, deactivating."""
+"""Registration, login, logout, changing, forgetting and resetting a password, and the admin's accounts:
+listing, creating, deactivating."""
 import hmac
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
@@ -10,12 +10,21 @@ from sqlalchemy import select
 
 from portal.auth import bp
 from portal.auth.access import role_required
-from portal.auth.forms import AccountForm, ActiveForm, ChangePasswordForm, LoginForm, LogoutForm, RegisterForm
+from portal.auth.forms import (
+    AccountForm,
+    ActiveForm,
+    ChangePasswordForm,
+    LoginForm,
+    LogoutForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
 from portal.auth.models import Role, User
-from portal.auth.services import AccountError, authenticate, change_password, create_user, set_active
+from portal.auth.services import AccountError, authenticate, change_password, create_user, reset_password, set_active
 from portal.common.i18n import N_
 from portal.common.regions import region_choices
 from portal.common.security import safe_next
+from portal.enrollment.services import institution_application
 from portal.extensions import db, limiter, login_manager
 from portal.institutions.models import Institution
 
@@ -29,6 +38,20 @@ def load_user(session_id: str) -> User | None:
     if user is None or not user.active or not hmac.compare_digest(stamp, user.session_stamp):
         return None
     return user
+
+
+# What an account with a temporary password may open before it has chosen its own.
+OPEN_BEFORE_OWN_PASSWORD = {"auth.password", "auth.logout", "static", "common.set_language", "common.set_elder_mode",
+                            "common.favicon", "common.healthz"}
+
+
+@bp.before_app_request
+def _own_password_first():
+    """Send an account whose password was reset to 修改密码 from every other page."""
+    if (request.endpoint not in OPEN_BEFORE_OWN_PASSWORD and current_user.is_authenticated
+            and current_user.must_change_password):
+        return redirect(url_for("auth.password"))
+    return None
 
 
 login_manager.login_view = "auth.login"
@@ -144,6 +167,28 @@ def password():
             flash(_("密码已修改。其他设备上的登录已退出，以后请用新密码登录。"), "success")
             return redirect(start_page(user))
     return render_template("auth/password.html", form=form)
+
+
+def _temporary_password_page(user: User, temporary: str, back: str):
+    """The answer to a reset, the only place the temporary password is ever shown; never stored by a browser."""
+    response = make_response(render_template("auth/password_reset.html", user=user, temporary=temporary, back=back))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/manage/applications/<int:application_id>/reset-password")
+@role_required(Role.staff)
+def reset_applicant_password(application_id: int):
+    """Who: staff of the institution the application is to (else 404). Resets the password of the family's
+    account that applied, for a grandparent who forgot it and phoned the school."""
+    application = institution_application(current_user.institution_id, application_id) or abort(404)
+    back = url_for("enrollment.review", application_id=application.id)
+    holder = db.session.get(User, application.student.account_id)
+    if not ResetPasswordForm().validate_on_submit():
+        return redirect(back)
+    temporary = reset_password(current_user, holder)
+    db.session.commit()
+    return _temporary_password_page(holder, temporary, back)
 
 
 @bp.route("/admin/accounts", methods=["GET", "POST"])

@@ -1,10 +1,13 @@
-"""修改密码: a logged-in person changes their own password; the change ends their other sessions."""
+"""修改密码: a logged-in person changes their own password, which ends their other sessions; an account
+reset to a temporary password must change it before anything else; 忘记密码 says whom to ask."""
+import re
+
 import pytest
 from sqlalchemy import select
 
 from portal.audit.models import AuditEntry
 from portal.auth.models import Role, User
-from portal.auth.services import hash_password
+from portal.auth.services import hash_password, reset_password
 
 OLD, NEW = "Jiumima2024", "Xinmima2025"
 
@@ -109,3 +112,37 @@ def test_login_page_leads_a_forgetful_grandmother_to_whom_to_ask(client):
     page = client.get("/forgot-password").text
     assert "请联系您报名的学校，或者当地的人社部门" in page
     assert "注册时用的手机号" in page and "报名学生的姓名" in page and "临时密码" in page
+
+
+# --- after a reset to a temporary password ------------------------------------------------------
+
+@pytest.fixture
+def temporary(db, grandmother, make_user):
+    password = reset_password(make_user(Role.admin), grandmother)
+    db.session.flush()
+    return password
+
+
+def test_reset_account_is_sent_to_change_its_password_until_it_does(client, temporary):
+    assert log_in(client, temporary).status_code == 302
+    for page in ("/", "/applications", "/family", "/notifications"):
+        response = client.get(page)
+        assert response.status_code == 302 and response.location == "/account/password", page
+    assert "您的密码已被重置。请先设一个自己的新密码" in client.get("/account/password").text
+
+    change(client, current=temporary)
+
+    assert client.get("/applications").status_code == 200
+    assert "您的密码已被重置" not in client.get("/account/password").text
+
+
+def test_reset_account_may_still_log_out_and_switch_language(client, temporary):
+    log_in(client, temporary)
+    assert client.get("/lang/en?next=/account/password").status_code == 302
+    assert "Change password" in client.get("/account/password").text
+    client.post("/logout")
+    assert client.get("/account/password").location.startswith("/login")
+
+
+def test_the_temporary_password_is_eight_digits(temporary):
+    assert re.fullmatch(r"\d{8}", temporary)

@@ -1,7 +1,12 @@
 """axe-core finds no serious or critical WCAG problem on the pages people use most."""
+import re
+from types import SimpleNamespace
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page, expect
+
+from portal.demo import DEMO_ACCOUNTS
 
 pytestmark = pytest.mark.browser
 
@@ -130,3 +135,26 @@ def test_change_password_page_showing_errors(page: Page, log_in, demo_account, e
     expect(page.get_by_role("alert")).to_be_visible()
     expect(page.locator("main p.error")).to_have_count(2)
     assert_accessible(page)
+
+
+def test_password_reset_by_staff_and_the_forced_change(page: Page, open_page, log_in, demo_account):
+    """李老师 resets 林晓燕's password on a 360 px phone; she logs in with it and must set her own."""
+    staff = open_page(phone=True)
+    log_in(demo_account("staff", "海南省技师学院"), on=staff)
+    staff.get_by_role("link", name="林晓燕").first.click()
+    staff.get_by_text("重置申请人的密码…").click()
+    staff.get_by_role("button", name="重置申请人的密码").click()
+    expect(staff.get_by_role("heading", level=1)).to_have_text("密码已重置")
+    assert_accessible(staff)
+    temporary = staff.locator(".temporary-password").inner_text()
+
+    student = next(a for a in DEMO_ACCOUNTS if a.name == "林晓燕")
+    log_in(SimpleNamespace(login=student.login, password=temporary, name=student.name))
+    expect(page).to_have_url(re.compile(r"/account/password$"))
+    expect(page.get_by_text("您的密码已被重置")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("当前密码").fill(temporary)
+    page.get_by_label("新密码", exact=True).fill(student.password)
+    page.get_by_label("再次输入新密码").fill(student.password)
+    page.locator("main").get_by_role("button", name="修改密码").click()
+    expect(page.get_by_text("密码已修改")).to_be_visible()
