@@ -142,6 +142,10 @@ def reset_only_by_own_staff(world, role) -> None:
     assert check_password_hash(family.password_hash, "Test1234pw") == (role != "own_staff")
 
 
+def reset_only_by_admin(world, role) -> None:
+    assert count(world, User, User.id == world.leaving_staff.id, User.must_change_password) == (role == "admin")
+
+
 def logged_out_afterwards(world, role) -> None:
     """After logging out, a members-only page sends the visitor to the login page."""
     follow_up = world.client.get("/admin/accounts")
@@ -242,6 +246,11 @@ MATRIX = [
          data=lambda w: {"name": "新职员", "login": "13787654321", "password": "Zhiyuan2024", "role": "staff",
                          "institution_id": str(w.own.id), "region_code": ""},
          check=written_only_for("admin", model=User, where=lambda w: User.mobile == "13787654321")),
+    Case("POST", "/admin/accounts/<int:user_id>/reset-password",
+         lambda w: f"/admin/accounts/{w.leaving_staff.id}/reset-password", admin_only(), check=reset_only_by_admin),
+    Case("POST", "/admin/accounts/<int:user_id>/reset-password",
+         lambda w: f"/admin/accounts/{w.users['admin'].id}/reset-password", admin_only(admin=404),
+         note="an admin's"),
     Case("POST", "/admin/accounts/<int:user_id>/<any(deactivate, activate):action>",
          lambda w: f"/admin/accounts/{w.leaving_staff.id}/deactivate", admin_only(admin=redirect_to("/admin/accounts")),
          check=deactivated_only_by_admin),

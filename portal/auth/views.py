@@ -213,7 +213,22 @@ def accounts():
             return redirect(url_for("auth.accounts"))
     staff = db.session.scalars(
         select(User).where(User.role != Role.applicant).order_by(User.role, User.name)).all()
-    return render_template("auth/accounts.html", form=form, users=staff, active_form=ActiveForm())
+    return render_template("auth/accounts.html", form=form, users=staff, active_form=ActiveForm(),
+                           reset_form=ResetPasswordForm())
+
+
+@bp.post("/admin/accounts/<int:user_id>/reset-password")
+@role_required(Role.admin)
+def reset_account_password(user_id: int):
+    """Who: admin. Resets the password of any account but an admin's (404 for those)."""
+    user = db.session.get(User, user_id)
+    if user is None or user.role == Role.admin:
+        abort(404)
+    if not ResetPasswordForm().validate_on_submit():
+        return redirect(url_for("auth.accounts"))
+    temporary = reset_password(current_user, user)
+    db.session.commit()
+    return _temporary_password_page(user, temporary, url_for("auth.accounts"))
 
 
 @bp.post("/admin/accounts/<int:user_id>/<any(deactivate, activate):action>")

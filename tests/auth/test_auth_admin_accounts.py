@@ -165,7 +165,8 @@ def test_deactivating_an_account_asks_first_and_says_what_happens(admin_client, 
     former = make_user(Role.staff, name="离职的老师", active=False)
     page = admin_client.get("/admin/accounts").text
 
-    confirm = re.findall(r'<details class="confirm">.*?</details>', account_row(page, "在职的老师"), re.S)
+    confirm = [d for d in re.findall(r'<details class="confirm">.*?</details>', account_row(page, "在职的老师"), re.S)
+               if "/deactivate" in d]
     assert len(confirm) == 1, "deactivating is not behind a confirmation"
     assert re.search(r'<summary class="[^"]*">停用…<span class="visually-hidden"> 在职的老师</span></summary>',
                      confirm[0])
@@ -174,7 +175,8 @@ def test_deactivating_an_account_asks_first_and_says_what_happens(admin_client, 
     assert re.search(r'<button type="submit" class="small">确定停用<span class="visually-hidden"> 在职的老师</span>',
                      confirm[0])
     reactivate = account_row(page, "离职的老师")  # activating again takes one tap
-    assert "<details" not in reactivate and f'action="/admin/accounts/{former.id}/activate"' in reactivate
+    assert f'action="/admin/accounts/{former.id}/activate"' in reactivate
+    assert not re.search(r"<details(?:(?!</details>).)*/activate", reactivate, re.S)
     assert account_by_id(db, teacher.id).active is True
 
 
@@ -187,3 +189,36 @@ def test_a_finance_officer_may_work_for_a_county_even_one_directly_under_the_pro
     officer = db.session.scalar(select(User).where(User.mobile == "13611112222"))
     assert officer.region_code == "469030"
     assert "海南省 琼中黎族苗族自治县" in admin_client.get("/admin/accounts").text
+
+
+def test_admin_resets_a_staff_password_after_a_confirmation(admin_client, db, make_user, app, login):
+    teacher = make_user(Role.staff, name="忘了密码的老师")
+    teachers_browser = login(teacher, on=app.test_client())
+    row = account_row(admin_client.get("/admin/accounts").text, "忘了密码的老师")
+    confirm = [d for d in re.findall(r'<details class="confirm">.*?</details>', row, re.S) if "/reset-password" in d]
+    assert len(confirm) == 1 and "重置密码…" in confirm[0]
+    assert f'action="/admin/accounts/{teacher.id}/reset-password"' in confirm[0]
+
+    response = admin_client.post(f"/admin/accounts/{teacher.id}/reset-password")
+
+    assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
+    temporary = re.search(r'<p class="temporary-password"><strong>(\d{8})</strong></p>', response.text).group(1)
+    assert '<a href="/admin/accounts">' in response.text
+    assert teachers_browser.get("/manage/courses").location.startswith("/login")
+    fresh = app.test_client()
+    assert fresh.post("/login", data={"login": teacher.mobile, "password": temporary}).status_code == 302
+    assert fresh.get("/manage/courses").location == "/account/password"
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "user.password_reset")).one()
+    assert entry.object_id == teacher.id and entry.before is None and entry.after is None
+
+
+def test_admin_resets_an_applicant_but_not_an_admin(admin_client, db, make_user):
+    family, colleague = make_user(Role.applicant), make_user(Role.admin, name="另一位管理员")
+    admin = db.session.scalar(select(User).where(User.name == "人社管理员"))
+
+    assert admin_client.post(f"/admin/accounts/{family.id}/reset-password").status_code == 200
+    assert account_by_id(db, family.id).must_change_password is True
+    for other in (colleague, admin):
+        assert admin_client.post(f"/admin/accounts/{other.id}/reset-password").status_code == 404
+        assert account_by_id(db, other.id).must_change_password is False
+    assert "/reset-password" not in account_row(admin_client.get("/admin/accounts").text, "另一位管理员")

@@ -54,7 +54,9 @@ def staff_controls(page: Page) -> dict:
 
 def admin_controls(page: Page) -> dict:
     return {
-        "/admin/accounts": [page.locator("main summary", has_text="停用…"), page.locator("main td", has_text="在用"),
+        "/admin/accounts": [page.locator("main summary", has_text="停用…"),
+                            page.locator("main summary", has_text="重置密码…"),
+                            page.locator("main td", has_text="在用"),
                             page.locator("main td", has_text="海南省技师学院")],
         "/admin/institutions": [page.get_by_role("link", name=re.compile("^修改 "))],
         "/admin/registry": [page.get_by_role("link", name=re.compile(r"^\d{4}\D\d")),
@@ -82,7 +84,7 @@ def test_tables_show_every_column_and_action_on_a_phone(open_page, log_in, demo_
 
 
 @pytest.mark.parametrize("elder", [False, True], ids=["standard", "elder"])
-def test_the_warning_before_deactivating_fits_a_phone(open_page, log_in, demo_account, elder):
+def test_the_warnings_before_deactivating_and_resetting_fit_a_phone(open_page, log_in, demo_account, elder):
     phone = open_page(phone=True)
     if elder:
         phone.goto("/elder-mode/on")
@@ -93,6 +95,10 @@ def test_the_warning_before_deactivating_fits_a_phone(open_page, log_in, demo_ac
     expect(row).to_contain_text("不能再登录，已登录的设备也会立即退出登录。")
     assert_all_in_view(phone)
     assert_in_view(row.get_by_role("button", name=re.compile("^确定停用")))
+    row.locator("summary", has_text="重置密码…").click()
+    expect(row).to_contain_text("用临时密码登录后要马上设自己的新密码。")
+    assert_all_in_view(phone)
+    assert_in_view(row.get_by_role("button", name=re.compile("^确定重置密码")))
 
 
 def assert_values_have_the_width(facts) -> None:
