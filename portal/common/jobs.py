@@ -14,6 +14,7 @@ from typing import Callable
 
 from flask import Flask, current_app
 from huey import MemoryHuey, RedisHuey, SqliteHuey
+from huey.constants import EmptyData
 from sqlalchemy import and_, func
 
 log = logging.getLogger(__name__)
@@ -49,14 +50,17 @@ WAITING = ("queued", "running")  # the statuses of a job not yet finished
 
 def stalled(row) -> bool:
     """Whether a job's row (status, created_at and progress_at, as a registry import or an audit export
-    keeps them) is queued or running but has said nothing for JOB_STALL_MINUTES: the process running it
-    was stopped (a restart, a crash), and the job will not finish. Its page says so instead of waiting."""
-    return row.status in WAITING and (row.progress_at or row.created_at) < _stall_cutoff()
+    keeps them) has said nothing for JOB_STALL_MINUTES and will not finish: running, when the process
+    running it was stopped (a restart, a crash); queued, when no worker is alive to run it (one busy
+    with a long job still beats, see run_worker). Its page says so instead of waiting."""
+    if row.status not in WAITING or (row.progress_at or row.created_at) >= _stall_cutoff():
+        return False
+    return row.status != "queued" or not worker_alive()
 
 
 def stalled_where(model, silent_for: timedelta | None = None):
-    """`stalled` as a condition on `model`'s rows, for a write that must hold only while its job is stopped;
-    with `silent_for`, stopped that long."""
+    """The silence `stalled` asks for, as a condition on `model`'s rows, for a write that must hold only
+    while its job is stopped; with `silent_for`, silent that long."""
     return and_(model.status.in_(WAITING),
                 func.coalesce(model.progress_at, model.created_at) < _stall_cutoff(silent_for))
 
@@ -83,9 +87,31 @@ def _start_in_process_worker(jobs: dict) -> None:
             jobs["worker"].start()
 
 
+HEARTBEAT_KEY = "portal:worker-alive"
+HEARTBEAT_SECONDS = 30
+
+
+def worker_alive() -> bool:
+    """Whether a worker has beaten in the last few HEARTBEAT_SECONDS, whatever job it is running."""
+    beat = current_app.extensions["jobs"]["huey"].storage.peek_data(HEARTBEAT_KEY)
+    return beat is not EmptyData and time.time() - float(bytes(beat)) < 4 * HEARTBEAT_SECONDS
+
+
+def _beat(huey, stop: threading.Event) -> None:
+    while not stop.is_set():
+        try:
+            huey.storage.put_data(HEARTBEAT_KEY, str(time.time()).encode())
+        except Exception:  # the queue's store is away for a moment: queued jobs read as stopped meanwhile
+            log.exception("background job worker could not record its heartbeat")
+        stop.wait(HEARTBEAT_SECONDS)
+
+
 def run_worker(huey, idle_seconds: float = 0.5, stop: threading.Event | None = None) -> None:
-    """Run queued jobs one at a time until `stop` is set (or forever)."""
-    while stop is None or not stop.is_set():
+    """Run queued jobs one at a time until `stop` is set (or forever), beating every HEARTBEAT_SECONDS
+    on a thread of its own meanwhile, so a job queued behind a long one is not taken for stopped."""
+    stop = stop or threading.Event()
+    threading.Thread(target=_beat, args=(huey, stop), daemon=True, name="portal-jobs-heartbeat").start()
+    while not stop.is_set():
         task = huey.dequeue()
         if task is None:
             time.sleep(idle_seconds)

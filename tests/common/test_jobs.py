@@ -9,7 +9,7 @@ from flask import current_app
 from huey import RedisHuey, SqliteHuey
 
 from portal import create_app
-from portal.common.jobs import enqueue, job, run_worker
+from portal.common.jobs import enqueue, job, run_worker, worker_alive
 
 REDIS = "redis://127.0.0.1:6379/15"
 
@@ -65,3 +65,26 @@ def test_the_sqlite_queue_lives_in_the_instance_folder(tmp_path, monkeypatch):
     with app.app_context():
         enqueue(note_instance, str(tmp_path / "never"), "x")
     assert (tmp_path / "instance" / "jobs.sqlite3").exists()
+
+
+@pytest.mark.parametrize("config", [{}, {"REDIS_URL": REDIS}], ids=["sqlite", "redis"])
+def test_a_running_worker_says_it_is_alive_whatever_it_is_running(tmp_path, monkeypatch, config):
+    """So a job queued behind a long one is not taken for stopped (see jobs.stalled)."""
+    monkeypatch.setenv("PORTAL_INSTANCE_PATH", str(tmp_path / "instance"))
+    app = app_with(tmp_path, **config)
+    huey = app.extensions["jobs"]["huey"]
+    huey.flush()
+    with app.app_context():
+        assert not worker_alive()
+        stop = threading.Event()
+        worker = threading.Thread(target=run_worker, args=(huey, 0.05, stop))
+        worker.start()
+        try:
+            for _ in range(100):
+                if worker_alive():
+                    break
+                stop.wait(0.05)
+            assert worker_alive()
+        finally:
+            stop.set()
+            worker.join(timeout=5)

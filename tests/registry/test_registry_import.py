@@ -4,6 +4,7 @@ people who leave and come back, and no ID number ever stored in plaintext."""
 import io
 import json
 import subprocess
+import time
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
@@ -16,6 +17,7 @@ from stdnum.cn import ric
 
 from portal.audit.models import AuditEntry
 from portal.common.idnumbers import mask, vault
+from portal.common.jobs import HEARTBEAT_KEY
 from portal.db import today
 from portal.registry import importer, services
 from portal.registry.models import (
@@ -988,6 +990,32 @@ def test_an_import_whose_job_was_stopped_says_so_instead_of_waiting_for_ever(db,
     assert "refresh" in as_admin.get(f"/admin/registry/imports/{working.id}").text
     listed = text(as_admin.get("/admin/registry"))
     assert "大名单.csv 已中断" in listed and "另一份.csv 导入中" in listed
+
+
+@pytest.fixture
+def busy_worker(app):
+    """A worker alive, busy with another job: its heartbeat is fresh."""
+    storage = app.extensions["jobs"]["huey"].storage
+    storage.put_data(HEARTBEAT_KEY, str(time.time()).encode())
+    yield
+    storage.delete_data(HEARTBEAT_KEY)
+
+
+def test_an_import_queued_behind_a_long_job_waits_while_the_worker_is_alive(db, as_admin, text, request):
+    long_ago = datetime.now(UTC) - timedelta(minutes=20)
+    waiting = RegistryImport(filename="大名单.csv", sha256="0" * 64, size=1, status=ImportStatus.queued,
+                             created_at=long_ago)
+    db.session.add(waiting)
+    db.session.flush()
+    assert "状态 已中断" in text(as_admin.get(f"/admin/registry/imports/{waiting.id}"))  # no worker at all
+
+    request.getfixturevalue("busy_worker")
+
+    page = as_admin.get(f"/admin/registry/imports/{waiting.id}")
+    assert "状态 排队中" in text(page) and "refresh" in page.text
+    waiting.status, waiting.progress_at = ImportStatus.running, long_ago  # begun, then silent: its run was stopped
+    db.session.flush()
+    assert "状态 已中断" in text(as_admin.get(f"/admin/registry/imports/{waiting.id}"))
 
 
 def stopped_batch(db, data: bytes, *, keep_file: bool) -> RegistryImport:
