@@ -11,15 +11,23 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal.audit.services import record
 from portal.auth.models import Role, User
+from portal.common.i18n import N_
 from portal.courses.models import Course
 from portal.db import db
 from portal.enrollment.models import Application
 from portal.families.models import Student
+from portal.notifications.services import notify
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 COMMON_PASSWORDS = {"12345678", "123456789", "1234567890", "password", "password1", "qwerty123",
                     "11111111", "88888888", "66666666", "abc12345", "a1234567", "aa123456"}
+
+
+# Left in the account's messages (and e-mailed when it has an address), so that a reset its holder did
+# not ask for is noticed.
+RESET_BY_STAFF_MESSAGE = N_("%(institution)s的工作人员重置了您的密码。如果不是您请他们重置的，请马上联系这所学校。")
+RESET_BY_ADMIN_MESSAGE = N_("平台管理员重置了您的密码。如果不是您请管理员重置的，请马上联系当地的人社部门。")
 
 
 class AccountError(ValueError):
@@ -112,7 +120,7 @@ def reset_password(actor: User, user: User) -> str:
     The temporary password is 8 random digits, easy to read out and to type on a phone's keypad. It is
     exempt from password_problem's rules by design: it opens nothing but 修改密码, and logins are
     throttled far below the rate at which its hundred million values could be tried. The audit entry
-    says only who reset whose password.
+    says only who reset whose password; the account's holder is told in their messages.
     """
     if not may_reset_password(actor, user):
         raise AccountError(_("您不能重置这个账号的密码。"))
@@ -120,6 +128,10 @@ def reset_password(actor: User, user: User) -> str:
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
     record(actor, "user.password_reset", user)
+    if actor.role == Role.staff:
+        notify(user, RESET_BY_STAFF_MESSAGE, institution=actor.institution.name)
+    else:
+        notify(user, RESET_BY_ADMIN_MESSAGE)
     return temporary
 
 

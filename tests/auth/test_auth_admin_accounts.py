@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
 from portal.auth.models import Role, User
+from portal.notifications.models import Notification
 
 PASSWORD = "Zhanghao2024"
 
@@ -218,6 +219,8 @@ def test_admin_resets_an_applicant_but_not_an_admin(admin_client, db, make_user)
 
     assert admin_client.post(f"/admin/accounts/{family.id}/reset-password").status_code == 200
     assert account_by_id(db, family.id).must_change_password is True
+    told = db.session.scalars(select(Notification.message).where(Notification.user_id == family.id)).all()
+    assert told == ["平台管理员重置了您的密码。如果不是您请管理员重置的，请马上联系当地的人社部门。"]
     for other in (colleague, admin):
         assert admin_client.post(f"/admin/accounts/{other.id}/reset-password").status_code == 404
         assert account_by_id(db, other.id).must_change_password is False

@@ -89,3 +89,16 @@ def test_the_audit_says_who_reset_whose_password_and_holds_no_password(client, d
     assert entry.before is None and entry.after is None
     db.session.expire_all()
     assert temporary not in db.session.get(User, grandmother.id).password_hash
+
+
+def test_the_family_is_told_in_their_messages_which_school_reset_it(client, app, login, family, make_institution):
+    grandmother, application, staff, _ = family
+    login(staff)
+    temporary = temporary_password(reset(client, application).text)
+    phone = app.test_client()
+    phone.post("/login", data={"login": "13907550123", "password": temporary})
+    phone.post("/account/password", data={"current": temporary, "password": "Xinmima2025", "confirm": "Xinmima2025"})
+
+    messages = phone.get("/notifications").text
+    assert f"{staff.institution.name}的工作人员重置了您的密码。如果不是您请他们重置的，请马上联系这所学校。" in messages
+    assert temporary not in messages
