@@ -56,6 +56,15 @@ class ActiveForm(PortalForm):
     submit = SubmitField(_l("确定"))
 
 
+class FindFamilyForm(PortalForm):
+    """The admin's lookup of a family's account by the phone number or e-mail it logs in with: a GET."""
+    class Meta:
+        csrf = False
+
+    family = StringField(_l("家庭账号的手机号或邮箱"), validators=[DataRequired(_l("请填写手机号或邮箱。"))])
+    submit = SubmitField(_l("查找"))
+
+
 class ResetPasswordForm(PortalForm):
     """The confirmed reset of another person's password to a temporary one."""
     submit = SubmitField(_l("确定重置"))

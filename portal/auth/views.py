@@ -14,13 +14,22 @@ from portal.auth.forms import (
     AccountForm,
     ActiveForm,
     ChangePasswordForm,
+    FindFamilyForm,
     LoginForm,
     LogoutForm,
     RegisterForm,
     ResetPasswordForm,
 )
 from portal.auth.models import Role, User
-from portal.auth.services import AccountError, authenticate, change_password, create_user, reset_password, set_active
+from portal.auth.services import (
+    AccountError,
+    authenticate,
+    change_password,
+    create_user,
+    find_by_login,
+    reset_password,
+    set_active,
+)
 from portal.common.i18n import N_
 from portal.common.regions import region_choices
 from portal.common.security import safe_next
@@ -214,7 +223,19 @@ def accounts():
     staff = db.session.scalars(
         select(User).where(User.role != Role.applicant).order_by(User.role, User.name)).all()
     return render_template("auth/accounts.html", form=form, users=staff, active_form=ActiveForm(),
-                           reset_form=ResetPasswordForm())
+                           reset_form=ResetPasswordForm(), **_family_lookup())
+
+
+def _family_lookup() -> dict:
+    """The accounts page's lookup of a family's account (for a grandparent who forgot the password and
+    phoned the 人社 office), with the account found, if any."""
+    find_form, family = FindFamilyForm(request.args, prefix="find"), None
+    if find_form.family.name in request.args and find_form.validate():
+        family = find_by_login(find_form.family.data)
+        if family is None or family.role != Role.applicant:
+            family = None
+            find_form.family.errors.append(_("没有用这个手机号或邮箱登录的家庭账号。"))
+    return {"find_form": find_form, "family": family}
 
 
 @bp.post("/admin/accounts/<int:user_id>/reset-password")

@@ -225,3 +225,21 @@ def test_admin_resets_an_applicant_but_not_an_admin(admin_client, db, make_user)
         assert admin_client.post(f"/admin/accounts/{other.id}/reset-password").status_code == 404
         assert account_by_id(db, other.id).must_change_password is False
     assert "/reset-password" not in account_row(admin_client.get("/admin/accounts").text, "另一位管理员")
+
+
+def test_admin_finds_a_familys_account_by_its_phone_and_resets_its_password(admin_client, db, make_user):
+    """A grandmother who forgot her password phones the 人社 office; her account is not among the staff's."""
+    grandmother = make_user(Role.applicant, name="王桂英", mobile="13912345678")
+    make_user(Role.staff, name="李老师", mobile="13987654321")
+    assert "王桂英" not in admin_client.get("/admin/accounts").text
+
+    found = admin_client.get("/admin/accounts", query_string={"find-family": "139 1234 5678"}).text
+
+    card = re.search(r'<dl class="facts family-account">.*?</details>', found, re.S).group(0)
+    assert "王桂英" in card and "13912345678" in card and "在用" in card
+    assert f'action="/admin/accounts/{grandmother.id}/reset-password"' in card
+    for other in ("13987654321", "13900000000"):  # staff are listed above, not found here; nobody has the second
+        missed = admin_client.get("/admin/accounts", query_string={"find-family": other}).text
+        assert "没有用这个手机号或邮箱登录的家庭账号。" in missed and "family-account" not in missed
+    typo = admin_client.get("/admin/accounts", query_string={"find-family": "1391234"}).text
+    assert "没有用这个手机号或邮箱登录的家庭账号。" in typo

@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 
 ADMIN_PAGES = {
     "accounts": "/admin/accounts",
+    "family-account-found": "/admin/accounts?find-family=13800000001",
     "institutions": "/admin/institutions",
     "new-institution": "/admin/institutions/new",
     "registry": "/admin/registry",
