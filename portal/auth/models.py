@@ -37,6 +37,8 @@ class User(UserMixin, db.Model):
     active: Mapped[bool] = mapped_column(default=True)
     # Set by a reset to a temporary password: the account must choose its own before using the portal.
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # When that temporary password stops opening the account (None for a password its holder chose).
+    password_expires_at: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     institution = relationship("Institution", lazy="joined")

@@ -117,6 +117,9 @@ class Course(db.Model):
     reserved_filled: Mapped[int] = mapped_column(default=0)
     fee_fen: Mapped[int] = mapped_column(default=0)
     offer_days: Mapped[int] = mapped_column(default=7, server_default="7")  # to accept an offer before it lapses
+    # When admitted students report (报到), as the admission notice prints it; no date means the first day.
+    report_date: Mapped[date | None] = mapped_column()
+    report_time: Mapped[str] = mapped_column(String(64), default="", server_default="")  # e.g. 上午 8:00–11:30
     fee_waiver: Mapped[bool] = mapped_column(default=False)  # 免学费
     national_grant: Mapped[bool] = mapped_column(default=False)  # 国家助学金
     living_allowance: Mapped[bool] = mapped_column(default=False)  # 生活补助
