@@ -64,19 +64,19 @@ def worker() -> None:
     run_worker(current_app.extensions["jobs"]["huey"])
 
 
-offers_cli = click.Group("offers", help="Admission offers.")
-portal_cli.add_command(offers_cli)
-
-
-@offers_cli.command("lapse")
-def lapse_offers() -> None:
-    """Lapse offers not accepted in time, and give their places to the waiting lists (run daily)."""
+@portal_cli.command("daily")
+def daily() -> None:
+    """The day's chores (run once a day): lapse offers not accepted in time, giving their places to the
+    waiting lists, and delete the audit exports and stored registry files kept past their week."""
+    from portal.audit.export import delete_old_exports
     from portal.db import today
     from portal.enrollment.services import lapse_overdue
+    from portal.registry.services import delete_stale_files
 
     lapsed = lapse_overdue(today())
+    exports, files = delete_old_exports(), delete_stale_files()
     db.session.commit()
-    click.echo(f"{lapsed} offers lapsed")
+    click.echo(f"{lapsed} offers lapsed\n{exports} audit exports deleted\n{files} registry files deleted")
 
 
 @portal_cli.group("registry")

@@ -45,10 +45,17 @@ def log_workbook(entries) -> io.BytesIO:
     return saved(workbook)
 
 
+def delete_old_exports() -> int:
+    """Delete the exports started EXPORT_KEPT_DAYS or more ago, files and all; how many there were.
+    A copy of the log's personal details is not kept longer than its admin needs to download it."""
+    old = delete(AuditExport).where(AuditExport.created_at < utcnow() - timedelta(days=EXPORT_KEPT_DAYS))
+    return db.session.execute(old).rowcount
+
+
 def start_export(admin, filters: LogFilters, total: int) -> AuditExport:
     """Queue an export of the `total` entries `filters` match (bounded by the newest entry, so entries
     made meanwhile do not join it), in the admin's language; exports past keeping are deleted."""
-    db.session.execute(delete(AuditExport).where(AuditExport.created_at < utcnow() - timedelta(days=EXPORT_KEPT_DAYS)))
+    delete_old_exports()
     export = AuditExport(requested_by_id=admin.id, locale=str(get_locale()), entries_total=total,
                          filters={k: v.isoformat() if isinstance(v, date) else v for k, v in asdict(filters).items()})
     db.session.add(export)

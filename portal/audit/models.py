@@ -47,7 +47,7 @@ EXPORT_STATUS_LABELS = {
 
 class AuditExport(db.Model):
     """An export of the log too long to write while the admin waits: written by a background job for the
-    admin who asked for it, and deleted when an export is started EXPORT_KEPT_DAYS or more after it."""
+    admin who asked for it, and deleted EXPORT_KEPT_DAYS after it was asked for (see export.delete_old_exports)."""
     __tablename__ = "audit_exports"
     __table_args__ = (
         CheckConstraint(one_of("status", ExportStatus), name="status_known"),

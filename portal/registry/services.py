@@ -131,16 +131,21 @@ def history(person: RegistryPerson) -> list[RegistryChange]:
 
 # --- starting an import --------------------------------------------------------------------------
 
+def delete_stale_files() -> int:
+    """Delete the stored files of batches stopped or held STOPPED_FILE_KEPT_DAYS ago; how many there were.
+    Whoever meant to import them has uploaded the list afresh by now, and a list of the poor is not kept
+    for nothing."""
+    week_ago = utcnow() - timedelta(days=STOPPED_FILE_KEPT_DAYS)
+    return db.session.execute(delete(RegistryFile).where(RegistryFile.import_id.in_(select(RegistryImport.id).where(or_(
+        stalled_where(RegistryImport, timedelta(days=STOPPED_FILE_KEPT_DAYS)),
+        (RegistryImport.status == ImportStatus.held) & (RegistryImport.finished_at < week_ago)))))).rowcount
+
+
 def create_import(actor, filename: str, source: BinaryIO, *, full: bool, keep_file: bool,
                   leaving_confirmed: bool = False) -> RegistryImport:
     """A queued batch for the file. With `keep_file` the file is stored, sealed, for a background job.
-
-    The stored files of batches stopped or held STOPPED_FILE_KEPT_DAYS ago are deleted: whoever meant to
-    import them has uploaded the list afresh by now, and a list of the poor is not kept for nothing."""
-    week_ago = utcnow() - timedelta(days=STOPPED_FILE_KEPT_DAYS)
-    db.session.execute(delete(RegistryFile).where(RegistryFile.import_id.in_(select(RegistryImport.id).where(or_(
-        stalled_where(RegistryImport, timedelta(days=STOPPED_FILE_KEPT_DAYS)),
-        (RegistryImport.status == ImportStatus.held) & (RegistryImport.finished_at < week_ago))))))
+    Stored files past keeping are deleted first (delete_stale_files)."""
+    delete_stale_files()
     digest, size = hashlib.sha256(), 0
     while block := source.read(1 << 20):
         digest.update(block)

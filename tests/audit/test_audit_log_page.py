@@ -363,6 +363,16 @@ def test_only_the_admin_who_asked_sees_an_export(db, client, login, make_user, a
     assert "<summary>我的导出</summary>" not in other.get(LOG).text
 
 
+def test_the_daily_chores_delete_exports_a_week_old(app, db, admin, three):
+    old, recent = start_export(admin, LogFilters(), 4), start_export(admin, LogFilters(), 4)
+    old.created_at = datetime.now(UTC) - timedelta(days=8)
+    db.session.flush()
+    result = app.test_cli_runner().invoke(args=["portal", "daily"])
+    assert result.exit_code == 0, result.output
+    assert "1 audit exports deleted" in result.output.splitlines()
+    assert list(db.session.scalars(select(AuditExport.id))) == [recent.id]
+
+
 def test_exports_a_week_old_are_deleted_when_another_is_started(db, admin, three):
     old, recent = start_export(admin, LogFilters(), 4), start_export(admin, LogFilters(), 4)
     old.created_at = datetime.now(UTC) - timedelta(days=8)

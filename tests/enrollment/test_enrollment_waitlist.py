@@ -147,11 +147,11 @@ def test_lapsing_can_be_narrowed_to_some_applications(db, full_course):
     assert lapse_overdue(today(), Application.course_id == course.id) == 1
 
 
-def test_the_cli_lapses_overdue_offers(app, db, full_course):
+def test_the_daily_chores_lapse_overdue_offers(app, db, full_course):
     course, _, holder, waiting = full_course
     overdue(db, holder, days=3)
-    result = app.test_cli_runner().invoke(args=["portal", "offers", "lapse"])
+    result = app.test_cli_runner().invoke(args=["portal", "daily"])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "1 offers lapsed"
+    assert result.output.splitlines()[0] == "1 offers lapsed"
     assert statuses(db, {"holder": holder, **waiting}) == {
         "holder": S.lapsed, "乙": S.waitlisted, "丙": S.admitted, "丁": S.waitlisted}

@@ -197,7 +197,7 @@ def test_a_change_made_by_the_cli_is_e_mailed_in_the_portals_language(app, db, s
     application.offer_expires_on = today() - timedelta(days=1)
     db.session.commit()
     smtp.sent.clear()
-    result = app.test_cli_runner().invoke(args=["portal", "offers", "lapse"])
+    result = app.test_cli_runner().invoke(args=["portal", "daily"])
     assert result.exit_code == 0, result.output
     assert [m.get_content().split("\n")[0] for m in smtp.sent] == ["黎小海报名的“电工班”：录取已过期。"]
 

@@ -1087,6 +1087,17 @@ def test_a_stopped_imports_stored_file_is_deleted_a_week_on_at_the_next_upload(d
     assert "请重新上传文件" in page and "重新导入这个文件" not in page
 
 
+def test_the_daily_chores_delete_a_stopped_imports_stored_file_a_week_on(app, db, registry_csv, row, id_number):
+    week_old = stopped_batch(db, registry_csv([row(id_number())]), keep_file=True)
+    recent = stopped_batch(db, registry_csv([row(id_number())]), keep_file=True)
+    week_old.created_at = week_old.progress_at = datetime.now(UTC) - timedelta(days=8)
+    db.session.flush()
+    result = app.test_cli_runner().invoke(args=["portal", "daily"])
+    assert result.exit_code == 0, result.output
+    assert "1 registry files deleted" in result.output.splitlines()
+    assert list(db.session.scalars(select(RegistryFile.import_id))) == [recent.id]
+
+
 def test_a_restart_pressed_as_the_job_shows_life_again_changes_nothing(db, as_admin, text, registry_csv, row,
                                                                          id_number):
     """The admin's page showed 已中断, but the job was only slow: it writes a block just before the press."""
