@@ -67,16 +67,18 @@ def worker() -> None:
 @portal_cli.command("daily")
 def daily() -> None:
     """The day's chores (run once a day): lapse offers not accepted in time, giving their places to the
-    waiting lists, and delete the audit exports and stored registry files kept past their week."""
+    waiting lists; remind families whose offer's last day has come; delete the audit exports and stored
+    registry files kept past their week."""
     from portal.audit.export import delete_old_exports
     from portal.db import today
-    from portal.enrollment.services import lapse_overdue
+    from portal.enrollment.services import lapse_overdue, remind_offers
     from portal.registry.services import delete_stale_files
 
-    lapsed = lapse_overdue(today())
+    lapsed, reminded = lapse_overdue(today()), remind_offers(today())
     exports, files = delete_old_exports(), delete_stale_files()
     db.session.commit()
-    click.echo(f"{lapsed} offers lapsed\n{exports} audit exports deleted\n{files} registry files deleted")
+    click.echo(f"{lapsed} offers lapsed\n{reminded} families reminded of an offer's last day\n"
+               f"{exports} audit exports deleted\n{files} registry files deleted")
 
 
 @portal_cli.group("registry")

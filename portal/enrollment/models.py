@@ -76,6 +76,7 @@ class Application(db.Model):
     holds_reserved_place: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)
     offer_expires_on: Mapped[date | None] = mapped_column()  # set when admitted
+    offer_reminded_at: Mapped[datetime | None] = mapped_column()  # the family was told the last day had come
     reason: Mapped[str] = mapped_column(Text, default="")  # the last decision's reason
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -51,6 +51,8 @@ OFFER_LAPSED = N_("没有在期限内确认入学")
 SYSTEM_REASONS = frozenset({GREEN_CHANNEL, PROMOTED, OFFER_LAPSED})
 
 ADMITTED_MESSAGE = N_("%(student)s已被“%(course)s”录取，请在%(expires_on)s前确认入学，过期名额将让给候补的同学。")
+OFFER_REMINDER_MESSAGE = N_("提醒：%(student)s被“%(course)s”录取，%(expires_on)s是确认入学的最后一天。"
+                            "过期不确认，名额将让给候补的同学。")
 REJECTED_MESSAGE = N_("%(student)s报名的“%(course)s”未被录取。原因：%(reason)s")
 STATUS_MESSAGE = N_("%(student)s报名的“%(course)s”：%(status)s。")
 
@@ -242,6 +244,23 @@ def lapse_overdue(on: date, *where) -> int:
             continue
         lapsed += 1
     return lapsed
+
+
+def remind_offers(on: date) -> int:
+    """Remind each family whose offer's last day to accept is `on` or the day after, once per offer: a
+    grandparent who missed the admission message would otherwise lose the place without a word."""
+    due = db.session.execute(
+        select(Application, Course.title, Student.name, Student.account_id)
+        .join(Course, Course.id == Application.course_id).join(Student, Student.id == Application.student_id)
+        .where(Application.status == S.admitted, Application.offer_reminded_at.is_(None),
+               Application.offer_expires_on.between(on, on + timedelta(days=1)))
+        .order_by(Application.id)).all()
+    link = current_app.url_map.bind("").build("enrollment.my_applications")
+    for application, course, student, account_id in due:
+        notify(db.session.get(User, account_id), OFFER_REMINDER_MESSAGE, link, student=student, course=course,
+               expires_on=application.offer_expires_on.isoformat())
+        application.offer_reminded_at = utcnow()
+    return len(due)
 
 
 # --- what the pages read ------------------------------------------------------------------------

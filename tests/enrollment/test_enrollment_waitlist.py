@@ -11,6 +11,7 @@ from portal.enrollment.models import Application, ApplicationStatus
 from portal.enrollment.services import lapse_overdue, today, transition
 from portal.families.models import Student
 from portal.notifications.models import Notification
+from portal.notifications.services import text_of
 
 S = ApplicationStatus
 
@@ -155,3 +156,26 @@ def test_the_daily_chores_lapse_overdue_offers(app, db, full_course):
     assert result.output.splitlines()[0] == "1 offers lapsed"
     assert statuses(db, {"holder": holder, **waiting}) == {
         "holder": S.lapsed, "乙": S.waitlisted, "丙": S.admitted, "丁": S.waitlisted}
+
+
+def test_the_daily_chores_remind_a_family_once_when_the_offers_last_day_comes(app, db, make_course, plain_student,
+                                                                             apply):
+    course = make_course(title="焊工班")
+    due, later = apply(plain_student(name="黎小海"), course), apply(plain_student(name="符小兰"), course)
+    for application, days in ((due, 1), (later, 2)):
+        transition(None, application, S.admitted)
+        application.offer_expires_on = today() + timedelta(days=days)
+    db.session.flush()
+
+    def reminders(application):
+        account_id = db.session.get(Student, application.student_id).account_id
+        return [text_of(n) for n in db.session.scalars(select(Notification).where(
+            Notification.user_id == account_id, Notification.message.startswith("提醒")))]
+
+    for _run in range(2):
+        result = app.test_cli_runner().invoke(args=["portal", "daily"])
+        assert result.exit_code == 0, result.output
+    last_day = f"{due.offer_expires_on.year}年{due.offer_expires_on.month}月{due.offer_expires_on.day}日"
+    assert reminders(due) == [f"提醒：黎小海被“焊工班”录取，{last_day}是确认入学的最后一天。"
+                              "过期不确认，名额将让给候补的同学。"]
+    assert reminders(later) == []
