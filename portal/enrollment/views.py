@@ -1,7 +1,7 @@
 """Applying to a course, the applicant's applications page and actions, and staff's review queue."""
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import urlsplit
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -42,6 +42,10 @@ from portal.families.services import document_counts, evidence_for
 S = ApplicationStatus
 QUEUE_PAGE_SIZE = 50
 MAX_QUEUE_PAGE = 10_000
+# A refused bulk decision waits in the session for the queue to show it once. The session is a cookie of
+# about 4 KB: room for a page of ticks and a reason a little over the 500 characters the form accepts.
+BULK_REFUSED = "queue_bulk_refused"
+BULK_REASON_KEPT = 600
 
 
 @bp.record_once
@@ -153,7 +157,18 @@ def _queue_filters(form: QueueFilterForm, args: MultiDict, course_ids: set[int])
 @role_required(Role.staff)
 def review_queue():
     """Who: institution staff. Their institution's applications, filtered; by default those awaiting a decision."""
-    return _queue_page(request.args, BulkDecisionForm(formdata=None), request.full_path)
+    return _queue_page(request.args, _refused_bulk_form(), request.full_path)
+
+
+def _refused_bulk_form() -> BulkDecisionForm:
+    """The bulk form as last refused, its ticks, reason and errors, shown once; else an empty one."""
+    refused = session.pop(BULK_REFUSED, None)
+    if refused is None:
+        return BulkDecisionForm(formdata=None)
+    form = BulkDecisionForm(formdata=None, data={"application_ids": refused["ids"], "reason": refused["reason"]})
+    for name, messages in refused["errors"].items():
+        form[name].errors = messages
+    return form
 
 
 def _queue_page(args: MultiDict, bulk_form: BulkDecisionForm, back: str):
@@ -220,15 +235,19 @@ def decide(application_id: int):
 @role_required(Role.staff)
 def bulk_decide():
     """Who: institution staff; only their institution's applications are touched. One decision for every one ticked.
-    A form with an error comes back with the queue as it was, ticks and reason kept, to correct and send again."""
+    A form with an error goes back to the queue as it was filtered, ticks and reason kept, to correct and send
+    again: by a redirect, so reloading that page shows the queue rather than sending the form a second time."""
     form = BulkDecisionForm()
     queue = url_for("enrollment.review_queue")
     back = safe_next(form.next.data, queue)
     if urlsplit(back).path != queue:  # back to the queue as filtered, and nowhere else
         back = queue
     if not form.validate_on_submit():
-        # The queue again, as it was filtered, with what was ticked and typed still there to correct.
-        return _queue_page(MultiDict(parse_qsl(urlsplit(back).query)), form, back)
+        session[BULK_REFUSED] = {
+            "ids": list(dict.fromkeys(form.application_ids.data or ()))[:QUEUE_PAGE_SIZE],
+            "reason": (form.reason.data or "")[:BULK_REASON_KEPT],
+            "errors": {f.name: [str(e) for e in f.errors] for f in form if f.errors}}
+        return redirect(back)
     ids = list(dict.fromkeys(form.application_ids.data))
     found = institution_applications(current_user.institution_id, ids)
     to, reason = S(form.decision.data), (form.reason.data or "").strip()

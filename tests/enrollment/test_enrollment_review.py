@@ -252,7 +252,7 @@ def test_bulk_waitlisting_and_rejecting(db, client, login, school):
                                                    "decision": "waitlisted"})
     assert (status_of(db, apps["甲"]), status_of(db, apps["丙"])) == (S.waitlisted, S.waitlisted)
     response = client.post("/manage/applications/bulk", data={"application_ids": [str(apps["甲"].id)],
-                                                              "decision": "rejected"})
+                                                              "decision": "rejected"}, follow_redirects=True)
     assert "不录取时请写明理由。" in response.text
     assert status_of(db, apps["甲"]) == S.waitlisted
     client.post("/manage/applications/bulk", data={"application_ids": [str(apps["甲"].id)], "decision": "rejected",
@@ -264,9 +264,10 @@ def test_bulk_with_nothing_ticked_says_so(client, login, school):
     staff, _, _, _ = school
     login(staff)
     response = client.post("/manage/applications/bulk", data={"decision": "admitted", "next": "https://evil.test/"})
-    assert response.status_code == 200 and "请先勾选要处理的报名。" in response.text
-    assert 'name="next" value="/manage/applications"' in response.text  # never elsewhere
-    assert names_in_queue(response.text) == ["乙", "戊", "甲", "丙"]
+    assert response.status_code == 302 and response.location == "/manage/applications"  # never elsewhere
+    page = client.get(response.location).text
+    assert "请先勾选要处理的报名。" in page
+    assert names_in_queue(page) == ["乙", "戊", "甲", "丙"]
 
 
 def ticked(page: str) -> list[str]:
@@ -280,19 +281,36 @@ def test_a_refused_bulk_decision_keeps_the_ticks_the_reason_and_the_filters(db, 
     response = client.post("/manage/applications/bulk", data={
         "application_ids": [str(apps["乙"].id), str(apps["丙"].id)], "decision": "admitted", "reason": "a" * 501,
         "next": back})
-    assert response.status_code == 200 and "请按提示修改标出的内容后再提交。" in response.text
-    assert names_in_queue(response.text) == ["乙", "丙"]  # still the course asked for
-    assert sorted(ticked(response.text)) == sorted([str(apps["乙"].id), str(apps["丙"].id)])
-    assert "a" * 501 + "</textarea>" in response.text
-    assert f'name="next" value="{back.replace("&", "&amp;")}"' in response.text
+    assert response.status_code == 302 and response.location == back  # reloading the page sends nothing again
+    page = client.get(back).text
+    assert "请按提示修改标出的内容后再提交。" in page
+    assert names_in_queue(page) == ["乙", "丙"]  # still the course asked for
+    assert sorted(ticked(page)) == sorted([str(apps["乙"].id), str(apps["丙"].id)])
+    assert "a" * 501 + "</textarea>" in page
+    assert f'name="next" value="{back.replace("&", "&amp;")}"' in page
     assert (status_of(db, apps["乙"]), status_of(db, apps["丙"])) == (S.submitted, S.under_review)
+    again = client.get(back).text  # shown once: a reload is a fresh queue
+    assert "请按提示修改标出的内容后再提交。" not in again and ticked(again) == [] and "a" * 501 not in again
+    assert names_in_queue(again) == ["乙", "丙"]
+
+
+def test_a_reason_far_too_long_still_comes_back_with_its_error(db, client, login, school):
+    """What is kept waits in the session cookie, which a browser drops past about 4 KB."""
+    staff, _, _, apps = school
+    login(staff)
+    reason = "".join(chr(0x4E00 + i * 7919 % 20000) for i in range(3000))  # varied: it would not compress
+    response = client.post("/manage/applications/bulk", data={
+        "application_ids": [str(apps["甲"].id)], "decision": "rejected", "reason": reason}, follow_redirects=True)
+    assert "请按提示修改标出的内容后再提交。" in response.text and ticked(response.text) == [str(apps["甲"].id)]
+    assert status_of(db, apps["甲"]) == S.submitted
 
 
 def test_rejecting_ticked_ones_without_a_reason_keeps_them_ticked(db, client, login, school):
     staff, _, _, apps = school
     login(staff)
     response = client.post("/manage/applications/bulk", data={
-        "application_ids": [str(apps["甲"].id), str(apps["丙"].id)], "decision": "rejected", "reason": "  "})
+        "application_ids": [str(apps["甲"].id), str(apps["丙"].id)], "decision": "rejected", "reason": "  "},
+        follow_redirects=True)
     assert "不录取时请写明理由。" in response.text
     assert sorted(ticked(response.text)) == sorted([str(apps["甲"].id), str(apps["丙"].id)])
     assert status_of(db, apps["甲"]) == S.submitted
