@@ -26,6 +26,7 @@ class Config:
     PROXY_COUNT = 0  # reverse proxies in front that set X-Forwarded-For/-Proto (1 behind nginx)
 
     PASSWORD_HASH_METHOD = "scrypt"
+    TEMPORARY_PASSWORD_HOURS = 72  # how long the temporary password a reset gives opens the account
     CATALOG_PAGE_SIZE = 20
     REFERENCE_CACHE_SECONDS = 60  # how long an app server keeps the region and trade lists
     PUBLIC_PAGE_CACHE_SECONDS = 10  # anonymous visitors' copies of catalog and course pages

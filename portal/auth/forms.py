@@ -66,8 +66,8 @@ class FindFamilyForm(PortalForm):
 
 
 class ResetPasswordForm(PortalForm):
-    """The confirmed reset of another person's password to a temporary one."""
-    submit = SubmitField(_l("确定重置"))
+    """The confirmed reset of another person's password to a temporary one. Only its CSRF token is used: the
+    pages' buttons carry the person's name for screen readers, which a SubmitField cannot."""
 
 
 class LogoutForm(PortalForm):

@@ -3,6 +3,7 @@ changing and resetting a password."""
 import re
 import secrets
 import unicodedata
+from datetime import timedelta
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -13,7 +14,7 @@ from portal.audit.services import record
 from portal.auth.models import Role, User
 from portal.common.i18n import N_
 from portal.courses.models import Course
-from portal.db import db
+from portal.db import db, utcnow
 from portal.enrollment.models import Application
 from portal.families.models import Student
 from portal.notifications.services import notify
@@ -97,12 +98,22 @@ def change_password(user: User, current: str, new: str) -> None:
         raise AccountError(problem)
     user.password_hash = hash_password(new)
     user.must_change_password = False
+    user.password_expires_at = None
     record(user, "user.password_change", user)
+
+
+def temporary_password_expired(user: User) -> bool:
+    """Whether `user`'s password is a temporary one past its time: it no longer opens the account, which
+    waits for another reset."""
+    return user.password_expires_at is not None and user.password_expires_at <= utcnow()
 
 
 def may_reset_password(actor: User, user: User) -> bool:
     """Staff reset the password of a family's account holding a student who applied to their
-    institution; the admin resets any account but an admin's."""
+    institution; the admin resets any account but an admin's. A deactivated account is reactivated first,
+    so that a temporary password is never handed out for an account that cannot use it."""
+    if not user.active:
+        return False
     if actor.role == Role.admin:
         return user.role != Role.admin
     if actor.role != Role.staff or user.role != Role.applicant:
@@ -119,14 +130,17 @@ def reset_password(actor: User, user: User) -> str:
 
     The temporary password is 8 random digits, easy to read out and to type on a phone's keypad. It is
     exempt from password_problem's rules by design: it opens nothing but 修改密码, and logins are
-    throttled far below the rate at which its hundred million values could be tried. The audit entry
-    says only who reset whose password; the account's holder is told in their messages.
+    throttled far below the rate at which its hundred million values could be tried, and it stops
+    working after TEMPORARY_PASSWORD_HOURS, so one read out but never used does not open the account for
+    good. The audit entry says only who reset whose password; the account's holder is told in their messages.
     """
     if not may_reset_password(actor, user):
-        raise AccountError(_("您不能重置这个账号的密码。"))
+        raise AccountError(_("这个账号已停用，不能重置密码。请先启用它。") if not user.active
+                           else _("您不能重置这个账号的密码。"))
     temporary = f"{secrets.randbelow(10**8):08d}"
     user.password_hash = hash_password(temporary)
     user.must_change_password = True
+    user.password_expires_at = utcnow() + timedelta(hours=current_app.config["TEMPORARY_PASSWORD_HOURS"])
     record(actor, "user.password_reset", user)
     if actor.role == Role.staff:
         notify(user, RESET_BY_STAFF_MESSAGE, institution=actor.institution.name)

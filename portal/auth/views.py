@@ -29,6 +29,7 @@ from portal.auth.services import (
     find_by_login,
     reset_password,
     set_active,
+    temporary_password_expired,
 )
 from portal.common.i18n import N_
 from portal.common.regions import region_choices
@@ -49,16 +50,25 @@ def load_user(session_id: str) -> User | None:
     return user
 
 
-# What an account with a temporary password may open before it has chosen its own.
-OPEN_BEFORE_OWN_PASSWORD = {"auth.password", "auth.logout", "static", "common.set_language", "common.set_elder_mode",
-                            "common.favicon", "common.healthz"}
+# Requests a browser makes by itself rather than pages a person opens: they never redirect or end a session.
+NOT_PAGES = {"static", "common.favicon", "common.healthz"}
+# What an account with a temporary password may open before it has chosen its own, besides 消息 (the
+# notifications blueprint), where a message says who reset the password.
+OPEN_BEFORE_OWN_PASSWORD = NOT_PAGES | {"auth.password", "auth.logout", "common.set_language", "common.set_elder_mode"}
+TEMPORARY_PASSWORD_EXPIRED = N_("临时密码已过期。请联系学校或当地的人社部门，再重置一次密码。")
 
 
 @bp.before_app_request
 def _own_password_first():
-    """Send an account whose password was reset to 修改密码 from every other page."""
-    if (request.endpoint not in OPEN_BEFORE_OWN_PASSWORD and current_user.is_authenticated
-            and current_user.must_change_password):
+    """Send an account whose password was reset to 修改密码 from every other page, and log it out once the
+    temporary password has expired, as that password would no longer log it in."""
+    if request.endpoint in NOT_PAGES or not current_user.is_authenticated or not current_user.must_change_password:
+        return None
+    if temporary_password_expired(current_user):
+        logout_user()
+        flash(_(TEMPORARY_PASSWORD_EXPIRED), "error")
+        return redirect(url_for("auth.login"))
+    if request.endpoint not in OPEN_BEFORE_OWN_PASSWORD and request.blueprint != "notifications":
         return redirect(url_for("auth.password"))
     return None
 
@@ -113,6 +123,8 @@ def login():
             form.password.errors.append(_("手机号/邮箱或密码不对，请重试。"))
         elif not user.active:
             form.login.errors.append(_("这个账号已停用。如有疑问，请联系管理员。"))
+        elif temporary_password_expired(user):
+            form.password.errors.append(_(TEMPORARY_PASSWORD_EXPIRED))
         else:
             login_user(user)
             start = start_page(user)
@@ -178,8 +190,15 @@ def password():
     return render_template("auth/password.html", form=form)
 
 
-def _temporary_password_page(user: User, temporary: str, back: str):
-    """The answer to a reset, the only place the temporary password is ever shown; never stored by a browser."""
+def _reset(user: User, back: str):
+    """Reset `user`'s password and answer with the temporary one: the only place it is ever shown, and never
+    stored by a browser. A reset the rules refuse goes back to `back` saying why."""
+    try:
+        temporary = reset_password(current_user, user)
+    except AccountError as e:
+        flash(str(e), "error")
+        return redirect(back)
+    db.session.commit()
     response = make_response(render_template("auth/password_reset.html", user=user, temporary=temporary, back=back))
     response.headers["Cache-Control"] = "no-store"
     return response
@@ -195,9 +214,7 @@ def reset_applicant_password(application_id: int):
     holder = db.session.get(User, application.student.account_id)
     if not ResetPasswordForm().validate_on_submit():
         return redirect(back)
-    temporary = reset_password(current_user, holder)
-    db.session.commit()
-    return _temporary_password_page(holder, temporary, back)
+    return _reset(holder, back)
 
 
 @bp.route("/admin/accounts", methods=["GET", "POST"])
@@ -241,15 +258,14 @@ def _family_lookup() -> dict:
 @bp.post("/admin/accounts/<int:user_id>/reset-password")
 @role_required(Role.admin)
 def reset_account_password(user_id: int):
-    """Who: admin. Resets the password of any account but an admin's (404 for those)."""
+    """Who: admin. Resets the password of any account but an admin's (404 for those); a deactivated one is
+    refused until it is reactivated."""
     user = db.session.get(User, user_id)
     if user is None or user.role == Role.admin:
         abort(404)
     if not ResetPasswordForm().validate_on_submit():
         return redirect(url_for("auth.accounts"))
-    temporary = reset_password(current_user, user)
-    db.session.commit()
-    return _temporary_password_page(user, temporary, url_for("auth.accounts"))
+    return _reset(user, url_for("auth.accounts"))
 
 
 @bp.post("/admin/accounts/<int:user_id>/<any(deactivate, activate):action>")

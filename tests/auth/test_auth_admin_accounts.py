@@ -205,6 +205,7 @@ def test_admin_resets_a_staff_password_after_a_confirmation(admin_client, db, ma
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     temporary = re.search(r'<p class="temporary-password"><strong>(\d{8})</strong></p>', response.text).group(1)
     assert '<a href="/admin/accounts">' in response.text
+    assert "也请告诉对方：临时密码在" in response.text and "以前有效，过期后要再重置一次。" in response.text
     assert teachers_browser.get("/manage/courses").location.startswith("/login")
     fresh = app.test_client()
     assert fresh.post("/login", data={"login": teacher.mobile, "password": temporary}).status_code == 302
@@ -243,3 +244,27 @@ def test_admin_finds_a_familys_account_by_its_phone_and_resets_its_password(admi
         assert "没有用这个手机号或邮箱登录的家庭账号。" in missed and "family-account" not in missed
     typo = admin_client.get("/admin/accounts", query_string={"find-family": "1391234"}).text
     assert "没有用这个手机号或邮箱登录的家庭账号。" in typo
+
+
+def test_a_deactivated_account_is_reactivated_before_its_password_is_reset(admin_client, db, make_user):
+    former = make_user(Role.staff, name="离职的老师", active=False)
+    family = make_user(Role.applicant, name="停用的家庭", mobile="13912340001", active=False)
+    assert "/reset-password" not in account_row(admin_client.get("/admin/accounts").text, "离职的老师")
+    found = admin_client.get("/admin/accounts", query_string={"find-family": family.mobile}).text
+    assert "停用的家庭" in found and "/reset-password" not in found
+
+    for user in (former, family):
+        response = admin_client.post(f"/admin/accounts/{user.id}/reset-password")
+
+        assert response.status_code == 302 and response.location.endswith("/admin/accounts")
+        assert "这个账号已停用，不能重置密码。请先启用它。" in admin_client.get("/admin/accounts").text
+        after = account_by_id(db, user.id)
+        assert (after.password_hash, after.must_change_password, after.password_expires_at) == (
+            user.password_hash, False, None)
+    assert db.session.scalar(select(func.count()).select_from(AuditEntry)
+                             .where(AuditEntry.action == "user.password_reset")) == 0
+    assert db.session.scalar(select(func.count()).select_from(Notification)) == 0
+
+    admin_client.post(f"/admin/accounts/{former.id}/activate")
+    assert "/reset-password" in account_row(admin_client.get("/admin/accounts").text, "离职的老师")
+    assert admin_client.post(f"/admin/accounts/{former.id}/reset-password").status_code == 200

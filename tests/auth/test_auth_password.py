@@ -1,6 +1,8 @@
 """修改密码: a logged-in person changes their own password, which ends their other sessions; an account
 reset to a temporary password must change it before anything else; 忘记密码 says whom to ask."""
 import re
+from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -8,6 +10,7 @@ from sqlalchemy import select
 from portal.audit.models import AuditEntry
 from portal.auth.models import Role, User
 from portal.auth.services import hash_password, reset_password
+from portal.notifications.services import notify
 
 OLD, NEW = "Jiumima2024", "Xinmima2025"
 
@@ -117,7 +120,15 @@ def test_login_page_leads_a_forgetful_grandmother_to_whom_to_ask(client):
 # --- after a reset to a temporary password ------------------------------------------------------
 
 @pytest.fixture
-def temporary(db, grandmother, make_user):
+def clock(monkeypatch):
+    """The time the password rules read, which a test moves on: clock.now += timedelta(...)."""
+    clock = SimpleNamespace(now=datetime(2026, 11, 24, 2, 16, tzinfo=UTC))  # 10:16 in China
+    monkeypatch.setattr("portal.auth.services.utcnow", lambda: clock.now)
+    return clock
+
+
+@pytest.fixture
+def temporary(db, clock, grandmother, make_user):
     password = reset_password(make_user(Role.admin), grandmother)
     db.session.flush()
     return password
@@ -125,7 +136,7 @@ def temporary(db, grandmother, make_user):
 
 def test_reset_account_is_sent_to_change_its_password_until_it_does(client, temporary):
     assert log_in(client, temporary).status_code == 302
-    for page in ("/", "/applications", "/family", "/notifications"):
+    for page in ("/", "/applications", "/family"):
         response = client.get(page)
         assert response.status_code == 302 and response.location == "/account/password", page
     assert "您的密码已被重置。请先设一个自己的新密码" in client.get("/account/password").text
@@ -146,3 +157,80 @@ def test_reset_account_may_still_log_out_and_switch_language(client, temporary):
 
 def test_the_temporary_password_is_eight_digits(temporary):
     assert re.fullmatch(r"\d{8}", temporary)
+
+
+def test_reset_account_reads_its_messages_before_choosing_a_password(client, db, grandmother, temporary):
+    """The message saying who reset the password is there to be read; a message's page waits for the password."""
+    notify(grandmother, "您的报名有新进展。", link="/applications")
+    db.session.flush()
+    log_in(client, temporary)
+
+    page = client.get("/account/password").text
+    assert "是谁重置的，消息里有通知。" in page and 'href="/notifications"' in page
+    messages = client.get("/notifications")
+    assert messages.status_code == 200
+    assert "平台管理员重置了您的密码。如果不是您请管理员重置的，请马上联系当地的人社部门。" in messages.text
+    opened = re.search(r'href="(/notifications/\d+)"', messages.text).group(1)
+    assert client.get(opened).location == "/applications"
+    assert client.get("/applications").location == "/account/password"
+    assert client.post("/notifications/read").location == "/notifications"
+    assert "未读" not in client.get("/notifications").text
+
+
+def test_the_temporary_password_works_for_72_hours_as_the_page_says(client, db, clock, grandmother, temporary):
+    log_in(client, temporary)
+    assert "临时密码在2026年11月27日 10:16以前有效。" in client.get("/account/password").text
+    db.session.expire_all()
+    assert db.session.get(User, grandmother.id).password_expires_at == clock.now + timedelta(hours=72)
+
+    clock.now += timedelta(hours=71, minutes=59)
+    assert client.get("/account/password").status_code == 200
+    assert log_in(client.application.test_client(), temporary).status_code == 302
+
+
+def test_how_long_a_temporary_password_works_is_a_setting(app, db, clock, grandmother, make_user, monkeypatch):
+    monkeypatch.setitem(app.config, "TEMPORARY_PASSWORD_HOURS", 24)
+    reset_password(make_user(Role.admin), grandmother)
+    assert grandmother.password_expires_at == clock.now + timedelta(hours=24)
+
+
+def test_an_expired_temporary_password_no_longer_logs_in_and_nothing_changes(client, db, clock, grandmother,
+                                                                             temporary):
+    before = password_hash(db, grandmother)
+    clock.now += timedelta(hours=72)
+
+    response = log_in(client, temporary)
+
+    assert response.status_code == 200
+    assert "临时密码已过期。请联系学校或当地的人社部门，再重置一次密码。" in response.text
+    assert client.get("/applications").location.startswith("/login")
+    user = db.session.get(User, grandmother.id)
+    assert (user.password_hash, user.must_change_password) == (before, True)
+    assert user.password_expires_at == clock.now
+
+
+def test_a_session_whose_temporary_password_expires_is_logged_out_saying_why(client, db, clock, grandmother,
+                                                                             temporary):
+    log_in(client, temporary)
+    before = password_hash(db, grandmother)
+    clock.now += timedelta(hours=73)
+
+    response = change(client, current=temporary)
+
+    assert response.status_code == 302 and response.location == "/login"
+    assert "临时密码已过期。请联系学校或当地的人社部门，再重置一次密码。" in client.get("/login").text
+    assert password_hash(db, grandmother) == before
+    for page in ("/account/password", "/notifications"):
+        assert client.get(page).location.startswith("/login"), page
+
+
+def test_a_password_of_her_own_no_longer_expires(client, db, clock, grandmother, temporary):
+    log_in(client, temporary)
+    change(client, current=temporary)
+    db.session.expire_all()
+    assert db.session.get(User, grandmother.id).password_expires_at is None
+
+    clock.now += timedelta(days=30)
+
+    assert client.get("/applications").status_code == 200
+    assert log_in(client.application.test_client(), NEW).status_code == 302

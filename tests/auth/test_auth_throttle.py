@@ -6,6 +6,7 @@ therefore built inside a fixture that puts the limiter back as it found it, so t
 suite, whose app runs with throttling off, never inherits this app's limits or counters.
 """
 import uuid
+from datetime import timedelta
 
 import pytest
 import redis
@@ -13,6 +14,7 @@ import redis
 from portal import create_app
 from portal.auth.models import Role
 from portal.auth.services import hash_password
+from portal.db import utcnow
 from portal.extensions import limiter
 
 SHARED_KEYS = ("TESTING", "SECRET_KEY", "PASSWORD_HASH_METHOD", "WTF_CSRF_ENABLED", "SERVER_NAME",
@@ -138,3 +140,15 @@ def test_guessing_the_current_password_on_the_change_page_is_throttled(throttled
     attempts = [client.post("/account/password", data={"current": f"Guess{n}abc", "password": "Xinmima2025",
                                                         "confirm": "Xinmima2025"}).status_code for n in range(4)]
     assert attempts == [200, 200, 200, 429]
+
+
+def test_an_expired_temporary_password_counts_as_a_failed_attempt(throttled_app, db, user):
+    """A login refused because the temporary password expired counts towards the limit, as a wrong password does."""
+    user.must_change_password, user.password_expires_at = True, utcnow() - timedelta(minutes=1)
+    db.session.flush()
+    client = throttled_app.test_client()
+    for _ in range(3):
+        refused = guess(client, password=PASSWORD)
+        assert refused.status_code == 200 and "临时密码已过期" in refused.text
+
+    assert guess(client, password=PASSWORD).status_code == 429

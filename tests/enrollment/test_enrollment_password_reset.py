@@ -1,5 +1,6 @@
 """A grandmother who forgot her password phones the school: staff reset it from her application's page."""
 import re
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -38,13 +39,15 @@ def test_the_review_page_asks_before_resetting(client, login, family):
     assert '<button type="submit" class="small">重置申请人的密码</button>' in confirm
 
 
-def test_staff_reset_shows_a_temporary_password_once_that_logs_in(client, app, login, family):
+def test_staff_reset_shows_a_temporary_password_once_that_logs_in(client, app, login, family, monkeypatch):
     grandmother, application, staff, _ = family
     login(staff)
+    monkeypatch.setattr("portal.auth.services.utcnow", lambda: datetime(2026, 11, 24, 2, 16, tzinfo=UTC))
     response = reset(client, application)
 
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     assert "黎阿婆（13907550123）的临时密码是" in response.text
+    assert "也请告诉对方：临时密码在2026年11月27日 10:16以前有效，过期后要再重置一次。" in response.text
     temporary = temporary_password(response.text)
     assert temporary not in client.get(f"/manage/applications/{application.id}").text
     phone = app.test_client()
