@@ -396,6 +396,8 @@ MATRIX = [
          {**signed_in(404), "applicant": redirect_to("/applications")}, check=read_only_by_their_reader),
     Case("POST", "/notifications/read", lambda w: "/notifications/read", signed_in(redirect_to("/notifications")),
          check=read_only_by_their_reader),
+    Case("POST", "/notifications/<int:notification_id>/read", lambda w: f"/notifications/{w.notification.id}/read",
+         {**signed_in(404), "applicant": redirect_to("/notifications")}, check=read_only_by_their_reader),
 ]
 
 

@@ -29,11 +29,23 @@ def inbox():
 @login_required
 def open_one(notification_id: int):
     """Who: the notification's own reader (404 for anyone else). The inbox's links lead here: opening a
-    message is reading it, so it is marked read and the reader goes on to the page it is about. A GET,
-    as a link must be; it only ever sets the reader's own read flag, once, so it is safe to repeat."""
+    message is reading it, so it is marked read and the reader goes on to the page it is about (the inbox, for a
+    message about no page). A GET, as a link must be; it only ever sets the reader's own read flag, once, so it is
+    safe to repeat."""
     notification = open_notification(current_user, notification_id) or abort(404)
     db.session.commit()
     return redirect(safe_next(notification.link, url_for("notifications.inbox")))
+
+
+@bp.post("/notifications/<int:notification_id>/read")
+@login_required
+def mark_one_read(notification_id: int):
+    """Who: the notification's own reader (404 for anyone else). Mark one read where it stands: a message with
+    no page to go to has no link to open it by. Back to the same inbox page, at the message."""
+    open_notification(current_user, notification_id) or abort(404)
+    db.session.commit()
+    page = request.args.get("page", 1, type=int)
+    return redirect(url_for("notifications.inbox", page=page if page > 1 else None, _anchor=f"n-{notification_id}"))
 
 
 @bp.post("/notifications/read")

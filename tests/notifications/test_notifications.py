@@ -1,5 +1,6 @@
 """Notifications: stored as msgid and parameters and shown in the reader's language, the inbox and
-marking read, the unread count, and e-mail copies once the change is committed."""
+marking read (all at once, or one with no page to open), the unread count, and e-mail copies once the
+change is committed."""
 import re
 from datetime import timedelta
 
@@ -96,8 +97,63 @@ def test_every_logged_in_user_has_an_inbox(client, login, make_user, role):
 
 
 def test_visitors_are_sent_to_log_in(client):
-    for response in (client.get("/notifications"), client.post("/notifications/read")):
+    for response in (client.get("/notifications"), client.post("/notifications/read"),
+                     client.post("/notifications/1/read")):
         assert response.status_code == 302 and "/login" in response.location
+
+
+def test_a_notification_with_no_page_to_open_is_marked_read_on_its_own(db, client, login, make_user):
+    user = make_user(Role.applicant)
+    notify(user, "%(student)s报名的“%(course)s”：%(status)s。", "/applications", student="王小明", course="电工班",
+           status="waitlisted")
+    first, second = notify(user, "课程已保存。"), notify(user, "课程已提交审核。")
+    db.session.flush()
+    login(user)
+    page = client.get("/notifications").text
+    assert page.count("标为已读") - page.count("全部标为已读") == 2  # not on the one its link opens
+    response = client.post(f"/notifications/{second.id}/read")
+    assert response.status_code == 302 and response.location == f"/notifications#n-{second.id}"
+    page = client.get("/notifications").text
+    assert "2条未读" in page
+    items = inbox_items(page)
+    assert items[0].startswith("read") and "课程已提交审核。" in items[0]
+    assert items[1].startswith("unread") and f'action="/notifications/{first.id}/read"' in page
+    assert f'action="/notifications/{second.id}/read"' not in page
+    assert client.post(f"/notifications/{second.id}/read").status_code == 302  # again: still fine
+
+
+def test_marking_one_read_goes_back_to_its_inbox_page(db, client, login, make_user, monkeypatch):
+    monkeypatch.setattr("portal.notifications.views.PAGE_SIZE", 1)
+    user = make_user(Role.applicant)
+    older = notify(user, "课程已保存。")
+    db.session.flush()
+    notify(user, "课程已提交审核。")
+    login(user)
+    page = client.get("/notifications?page=2").text
+    assert f'action="/notifications/{older.id}/read?page=2"' in page
+    response = client.post(f"/notifications/{older.id}/read?page=2")
+    assert response.location == f"/notifications?page=2#n-{older.id}"
+
+
+def test_nobody_marks_anothers_notification_read(db, client, login, make_user):
+    user, other = make_user(Role.applicant), make_user(Role.applicant)
+    theirs = notify(other, "课程已保存。")
+    db.session.flush()
+    login(user)
+    assert client.post(f"/notifications/{theirs.id}/read").status_code == 404
+    assert client.post("/notifications/999999/read").status_code == 404
+    db.session.expire_all()
+    assert unread_count(other) == 1
+
+
+def test_opening_one_with_no_page_marks_it_read_in_the_inbox(db, client, login, make_user):
+    user = make_user(Role.applicant)
+    notification = notify(user, "课程已保存。")
+    db.session.flush()
+    login(user)
+    response = client.get(f"/notifications/{notification.id}")
+    assert response.status_code == 302 and response.location == "/notifications"
+    assert inbox_items(client.get(response.location).text)[0].startswith("read")
 
 
 # --- e-mail --------------------------------------------------------------------------------------
