@@ -5,7 +5,7 @@ from functools import cache
 from babel.support import Translations
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
-from wtforms import DecimalField, IntegerField
+from wtforms import DecimalField, IntegerField, TextAreaField
 from wtforms.i18n import messages_path
 from wtforms.validators import StopValidation
 
@@ -54,3 +54,11 @@ class NumberField(_TypedNumber, IntegerField):
 
 class AmountField(_TypedNumber, DecimalField):
     pass
+
+
+class LinesField(TextAreaField):
+    """A text area whose line breaks count as one character each, as the browser's maxlength counts
+    them: browsers send each as CR LF, so a reason typed up to the limit would be refused as too long."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata([value.replace("\r\n", "\n") for value in valuelist])

@@ -1,9 +1,9 @@
 """Applying for a student, the applicant's one-button actions, staff decisions and the queue's filters."""
 from flask_babel import lazy_gettext as _l
-from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, SelectMultipleField, SubmitField
 from wtforms.validators import InputRequired, Length, Optional, ValidationError
 
-from portal.common.forms import PortalForm
+from portal.common.forms import LinesField, PortalForm
 from portal.common.i18n import N_
 from portal.enrollment.models import STATUS_LABELS, ApplicationStatus
 from portal.enrollment.services import PROOF_WAITING
@@ -36,7 +36,7 @@ class DecisionForm(PortalForm):
     # Sent by the button pressed: each decision is its own submit button named "decision".
     decision = SelectField(_l("处理决定"), choices=[(s.value, label) for s, label in DECISIONS.items()],
                            validators=[InputRequired(_l("请选择处理决定。"))])
-    reason = TextAreaField(_l("理由"), validators=[Length(max=500)],
+    reason = LinesField(_l("理由"), validators=[Length(max=500)],
                            description=_l("不录取时必须填写，申请人会看到。"))
 
     def validate_reason(self, field):

@@ -4,11 +4,11 @@ import unicodedata
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired
-from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import HiddenField, RadioField, SelectField, StringField, SubmitField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.common import idnumbers
-from portal.common.forms import PortalForm
+from portal.common.forms import LinesField, PortalForm
 from portal.common.i18n import N_
 from portal.families.models import DOCUMENT_KIND_LABELS, RELATION_LABELS
 
@@ -71,7 +71,7 @@ class VerificationForm(PortalForm):
     """Posted by the evidence macro's form (families/_evidence.html), which draws its fields by hand."""
     decision = RadioField(_l("审核结果"), choices=[(k, _l(v)) for k, v in DECISION_LABELS.items()],
                           validate_choice=False)
-    reason = TextAreaField(_l("审核理由"), validators=[DataRequired(_l("请填写审核理由。")), Length(max=1000)])
+    reason = LinesField(_l("审核理由"), validators=[DataRequired(_l("请填写审核理由。")), Length(max=1000)])
     next = HiddenField()
 
     def validate_decision(self, field):

@@ -188,6 +188,16 @@ def test_rejecting_needs_a_reason_which_the_family_is_told(db, client, login, sc
     assert notification.params["reason"] == "年龄不符合要求"
 
 
+def test_a_reason_typed_up_to_the_limit_over_several_lines_is_taken(db, client, login, school):
+    """The box stops typing at 500 characters, counting a line break as one; browsers send it as two."""
+    staff, _, _, apps = school
+    login(staff)
+    reason = "\r\n".join(["年龄不符合要求，" + "请" * 41] * 10) + "。"
+    assert len(reason.replace("\r\n", "\n")) == 500
+    client.post(f"/manage/applications/{apps['甲'].id}/decision", data={"decision": "rejected", "reason": reason})
+    assert status_of(db, apps["甲"]) == S.rejected
+
+
 def test_admitting_when_full_says_so_and_changes_nothing(db, client, login, make_course, plain_student, apply,
                                                          staff_of):
     course = make_course(capacity=1, reserved_places=0)
