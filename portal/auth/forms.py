@@ -52,8 +52,8 @@ class ChangePasswordForm(NewPasswordMixin, PortalForm):
 
 
 class ActiveForm(PortalForm):
-    """One-button deactivate / reactivate of an account; which one rides in the URL."""
-    submit = SubmitField(_l("确定"))
+    """One-button deactivate / reactivate of an account; which one rides in the URL. Only its CSRF token is
+    used: the page's buttons name the account."""
 
 
 class FindFamilyForm(PortalForm):
@@ -71,7 +71,7 @@ class ResetPasswordForm(PortalForm):
 
 
 class LogoutForm(PortalForm):
-    submit = SubmitField(_l("退出登录"))
+    """The header's 退出登录 button, which every page draws by hand: only the CSRF token is checked."""
 
 
 ROLE_LABELS = {

@@ -28,8 +28,8 @@ class ApplyForm(PortalForm):
 
 
 class ActionForm(PortalForm):
-    """The applicant's one-button accept, decline and withdraw."""
-    submit = SubmitField(_l("确定"))
+    """The applicant's one-button accept, decline and withdraw: only its CSRF token is used, as each button
+    says what it does."""
 
 
 class DecisionForm(PortalForm):
