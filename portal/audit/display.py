@@ -28,7 +28,8 @@ FIELD_LABELS = {
     "capacity": N_("招生人数"), "reserved_places": N_("绿色通道预留名额"), "fee_fen": N_("费用"),
     "fee_waiver": N_("免学费"), "national_grant": N_("国家助学金"), "living_allowance": N_("生活补助"),
     "start_date": N_("开课日期"), "end_date": N_("结课日期"), "apply_opens": N_("报名开始"),
-    "apply_closes": N_("报名截止"), "number": N_("编号"), "filename": N_("文件名"), "size": N_("大小（字节）"),
+    "apply_closes": N_("报名截止"), "report_date": N_("报到日期"), "report_time": N_("报到时间"),
+    "number": N_("编号"), "filename": N_("文件名"), "size": N_("大小（字节）"),
     "content_type": N_("文件类型"), "sha256": N_("文件校验值（SHA-256）"),
     "full": N_("完整名单"), "application_id": N_("报名编号"), "student_id": N_("学生编号"),
     "added": N_("新增"), "updated": N_("更新"), "unchanged": N_("未变"), "left": N_("移出名单"),
@@ -46,7 +47,7 @@ VALUE_LABELS = {
     ("proof_documents", "kind"): DOCUMENT_KIND_LABELS,
 }
 FIELD_VALUE_LABELS = {"verification": VERIFICATION_LABELS, "relation": RELATION_LABELS, "role": ROLE_LABELS}
-DATE_FIELDS = {"start_date", "end_date", "apply_opens", "apply_closes"}  # recorded as ISO dates
+DATE_FIELDS = {"start_date", "end_date", "apply_opens", "apply_closes", "report_date"}  # recorded as ISO dates
 @dataclass
 class Change:
     field: str

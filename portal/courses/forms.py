@@ -56,6 +56,11 @@ class CourseForm(PortalForm):
     end_date = DateField(_l("结束日期"), validators=[InputRequired(_l("请填写结束日期。"))])
     apply_opens = DateField(_l("报名开始日期"), validators=[InputRequired(_l("请填写报名开始日期。"))])
     apply_closes = DateField(_l("报名截止日期"), validators=[InputRequired(_l("请填写报名截止日期。"))])
+    report_date = DateField(_l("报到日期"), validators=[Optional()],
+                            description=_l("录取的学生到校报到的日期。不填就在开课当天报到。"))
+    report_time = StringField(_l("报到时间"), default="", filters=[str.strip],
+                              validators=[Length(max=64, message=_l("报到时间最多填64个字。"))],
+                              description=_l("选填，例如：上午 8:00–11:30"))
     capacity = NumberField(_l("招生人数"), validators=[InputRequired(_l("请填写招生人数。")),
                                                        NumberRange(min=1, message=_l("招生人数至少为1。"))])
     reserved_places = NumberField(_l("绿色通道预留名额"), default=0, validators=[

@@ -149,6 +149,11 @@ class Course(db.Model):
         return self.fee_fen == 0
 
     @property
+    def reports_on(self) -> date:
+        """The day admitted students report: the one the school set, else the first day of class."""
+        return self.report_date or self.start_date
+
+    @property
     def duration_days(self) -> int:
         return (self.end_date - self.start_date).days + 1
 

@@ -17,8 +17,9 @@ from portal.db import db
 from portal.institutions.models import Institution
 
 EDITABLE = ("title", "trade", "level", "kind", "mode", "region_code", "address", "schedule", "hours",
-            "start_date", "end_date", "apply_opens", "apply_closes", "capacity", "reserved_places",
-            "fee_fen", "fee_waiver", "national_grant", "living_allowance", "description", "how_to_apply")
+            "start_date", "end_date", "apply_opens", "apply_closes", "report_date", "report_time", "capacity",
+            "reserved_places", "fee_fen", "fee_waiver", "national_grant", "living_allowance", "description",
+            "how_to_apply")
 # Far above any real course, and inside PostgreSQL's 32-bit integer columns.
 MAX_CAPACITY = 10_000
 MAX_HOURS = 10_000
@@ -63,6 +64,11 @@ def course_problems(values: dict, course: Course | None = None) -> dict[str, str
         problems["apply_closes"] = _("报名截止日期不能早于报名开始日期。")
     if closes and end and closes > end:
         problems["apply_closes"] = _("报名截止日期不能晚于课程结束日期。")
+    if report := values.get("report_date"):
+        if end and report > end:
+            problems["report_date"] = _("报到日期不能晚于课程结束日期。")
+        elif opens and report < opens:  # before anyone could even apply
+            problems["report_date"] = _("报到日期不能早于报名开始日期。")
     if values.get("fee_fen") is not None and values["fee_fen"] < 0:
         problems["fee_fen"] = _("费用不能为负数。")
     if values.get("fee_fen") is not None and values["fee_fen"] > MAX_FEE_FEN:

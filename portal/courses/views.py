@@ -136,8 +136,8 @@ def manage():
 def _form_values(form: CourseForm) -> dict:
     values = {name: getattr(form, name).data for name in (
         "title", "trade", "level", "kind", "mode", "region_code", "address", "schedule", "hours",
-        "start_date", "end_date", "apply_opens", "apply_closes", "capacity", "reserved_places",
-        "fee_waiver", "national_grant", "living_allowance", "description", "how_to_apply")}
+        "start_date", "end_date", "apply_opens", "apply_closes", "report_date", "report_time", "capacity",
+        "reserved_places", "fee_waiver", "national_grant", "living_allowance", "description", "how_to_apply")}
     values["fee_fen"] = yuan_to_fen(form.fee_yuan.data)
     return values
 

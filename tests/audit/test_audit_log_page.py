@@ -81,12 +81,14 @@ def test_an_entry_links_to_its_objects_page_and_to_its_history(db, client, as_ad
 
 def test_course_edits_show_places_and_dates_as_people_read_them(db, client, as_admin, make_course):
     course = make_course(region_code="460100", start_date=date(2027, 3, 1))
-    update_course(None, course, {"region_code": "460200", "start_date": date(2027, 3, 15)})
+    update_course(None, course, {"region_code": "460200", "start_date": date(2027, 3, 15),
+                                 "report_date": date(2027, 3, 14)})
     db.session.flush()
 
     newest = entries(as_admin.get(LOG).text)[0]
     assert "地区代码 海南省 海口市（460100） → 海南省 三亚市（460200）" in newest
     assert "开课日期 2027年3月1日 → 2027年3月15日" in newest
+    assert "报到日期 （空） → 2027年3月14日" in newest
     client.set_cookie("lang", "en", domain="portal.test")
     assert "Mar 1, 2027 → Mar 15, 2027" in entries(as_admin.get(LOG).text)[0]
 

@@ -116,6 +116,12 @@ BAD_VALUES = [
                  "报名截止日期不能早于报名开始日期。", id="window-reversed"),
     pytest.param(dict(apply_closes=days(81)), "apply_closes", "报名截止日期不能晚于课程结束日期。",
                  id="applications-after-the-end"),
+    pytest.param(dict(report_date=days(81)), "report_date", "报到日期不能晚于课程结束日期。",
+                 id="report-after-the-end"),
+    pytest.param(dict(report_date=days(-1)), "report_date", "报到日期不能早于报名开始日期。",
+                 id="report-before-applications-open"),
+    pytest.param(dict(report_date="九月一日"), "report_date", "不是有效的日期值", id="report-not-a-date"),
+    pytest.param(dict(report_time="上午" * 33), "report_time", "报到时间最多填64个字。", id="report-time-too-long"),
     pytest.param(dict(capacity="0"), "capacity", "招生人数至少为1。", id="capacity-zero"),
     pytest.param(dict(hours="0"), "hours", "课时至少为1。", id="hours-zero"),
     pytest.param(dict(reserved_places="-1"), "reserved_places", "预留名额不能为负数。", id="reserved-negative"),
@@ -173,6 +179,23 @@ def test_capacity_cannot_drop_below_places_already_taken(db, as_staff, staff, ma
 
 
 # --- edit ------------------------------------------------------------------------------------
+
+def test_staff_say_when_admitted_students_report_or_leave_it_to_the_first_day(db, as_staff):
+    assert "录取的学生到校报到的日期。不填就在开课当天报到。" in as_staff.get(NEW).text
+    as_staff.post(NEW, data=course_form(report_date=days(39), report_time=" 上午 8:00–11:30 "))
+    course = db.session.scalar(select(Course))
+    assert (course.report_date.isoformat(), course.report_time) == (days(39), "上午 8:00–11:30")
+    page = as_staff.get(f"/manage/courses/{course.id}/edit").text
+    assert f'value="{days(39)}"' in page and 'value="上午 8:00–11:30"' in page
+
+    response = as_staff.post(f"/manage/courses/{course.id}/edit", data=course_form(report_date="", report_time=""))
+    assert response.status_code == 302
+    stored = row(db, course.id)
+    assert (stored["report_date"], stored["report_time"]) == (None, "")
+    [entry] = audit(db, "course.update")
+    assert entry.before == {"report_date": days(39), "report_time": "上午 8:00–11:30"}
+    assert entry.after == {"report_date": None, "report_time": ""}
+
 
 def test_edit_form_shows_the_saved_values(as_staff, staff, make_course):
     course = make_course(institution=staff.institution, title="电工扶贫班", fee_fen=123450)

@@ -72,6 +72,16 @@ def test_course_page_shows_what_an_applicant_needs(client, make_course, make_ins
     assert "学习低压电工实操。" in page
 
 
+def test_course_page_says_when_admitted_students_report(client, make_course):
+    course = make_course(start_date=days(30), report_date=days(29), report_time="上午 8:00–11:30")
+    page = course_page(client, course)
+    assert fact(page, "录取后报到") == f"{long_date(days(29))} 上午 8:00–11:30"
+    assert '<span class="nowrap">8:00–11:30</span>' in page
+
+    first_day = make_course(start_date=days(30))
+    assert fact(course_page(client, first_day), "录取后报到") == long_date(days(30))
+
+
 def test_each_time_of_day_in_the_schedule_is_kept_on_one_line(client, make_course):
     course = make_course(schedule="周一至周五 8:30–11:30，周六 14:00-17:00 <带饭>")
     page = course_page(client, course)

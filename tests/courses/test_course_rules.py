@@ -47,6 +47,8 @@ def test_valid_values_have_no_problems():
     (dict(end_date=START - timedelta(days=1)), "end_date", "结束日期不能早于开始日期。"),
     (dict(apply_closes=START - timedelta(days=31)), "apply_closes", "报名截止日期不能早于报名开始日期。"),
     (dict(apply_closes=START + timedelta(days=91)), "apply_closes", "报名截止日期不能晚于课程结束日期。"),
+    (dict(report_date=START + timedelta(days=91)), "report_date", "报到日期不能晚于课程结束日期。"),
+    (dict(report_date=START - timedelta(days=31)), "report_date", "报到日期不能早于报名开始日期。"),
     (dict(fee_fen=-1), "fee_fen", "费用不能为负数。"),
     (dict(hours=0), "hours", "课时至少为1。"),
     (dict(capacity=10_001), "capacity", "招生人数不能超过10000人。"),
@@ -60,9 +62,11 @@ def test_each_rule(overrides, field, message):
 
 def test_boundaries_are_allowed():
     """Reserved equal to capacity, a one-day course, a one-day window closing on the last day,
-    and the largest capacity, hours and fee."""
+    reporting on the day applications open or on the last day, and the largest capacity, hours and fee."""
     assert course_problems(valid_values(capacity=10, reserved_places=10, end_date=START,
                                         apply_opens=START, apply_closes=START)) == {}
+    assert course_problems(valid_values(report_date=START - timedelta(days=30))) == {}
+    assert course_problems(valid_values(report_date=START + timedelta(days=90))) == {}
     assert course_problems(valid_values(capacity=10_000, hours=10_000, fee_fen=100_000_000)) == {}
 
 
