@@ -29,9 +29,9 @@ from portal.extensions import db
 from portal.families.models import Student
 from portal.institutions.models import Institution
 
-TEMPLATE_VERSION = 1  # of enrollment/notice.html; bump it with every change to what the notice prints
+TEMPLATE_VERSION = 2  # of enrollment/notice.html; bump it with every change to what the notice prints
 NOTICE_LOCALE = "zh_Hans_CN"  # an official document, always in Simplified Chinese
-SNAPSHOT_DATES = ("issued_on", "start_date", "end_date", "birth_date")  # ISO text in the JSON snapshot
+SNAPSHOT_DATES = ("issued_on", "start_date", "end_date", "report_date", "birth_date")  # ISO text in the JSON snapshot
 
 
 # --- issuing ------------------------------------------------------------------------------------
@@ -82,6 +82,8 @@ def notice_snapshot(enrollment: Enrollment, issued_at: datetime) -> dict:
         "level": str(course.level),
         "start_date": course.start_date.isoformat(),
         "end_date": course.end_date.isoformat(),
+        "report_date": course.reports_on.isoformat(),
+        "report_time": course.report_time,
         "address": course.address or institution.address,
         "schedule": course.schedule,
         "student_name": student.name,
@@ -102,6 +104,8 @@ def render_notice(snapshot: dict, token: str) -> bytes:
 
 
 def _printable(snapshot: dict) -> dict:
+    # Snapshots of template version 1 hold no report date; without one, students report on the first day.
+    snapshot = {"report_date": snapshot["start_date"], "report_time": "", **snapshot}
     return {key: date.fromisoformat(value) if key in SNAPSHOT_DATES else value for key, value in snapshot.items()}
 
 

@@ -34,7 +34,8 @@ def school(make_institution):
 def course(make_course, school):
     return make_course(institution=school, title="电工（初级）扶贫班", trade="电工", level=CourseLevel.junior,
                        region_code="469030", address="琼中县营根镇实训基地", schedule="周一至周五 8:30–17:00",
-                       start_date=date(2026, 9, 1), end_date=date(2027, 1, 15))
+                       start_date=date(2026, 9, 1), end_date=date(2027, 1, 15), report_date=date(2026, 8, 31),
+                       report_time="上午 8:00–11:30")
 
 
 @pytest.fixture
@@ -104,7 +105,8 @@ def test_applicant_downloads_a_notice_that_says_what_the_family_needs(client, lo
     text = pdf_text(response.data)
     issued_on = notice.snapshot["issued_on"]
     for printed in ["录取通知书", "琼中县职业技术学校", "黎小海同学：", "电工（初级）扶贫班", "初级工（五级）",
-                    "2026年9月1日至2027年1月15日", "琼中县营根镇实训基地", "周一至周五8:30–17:00", "男",
+                    "2026年9月1日至2027年1月15日", "报到时间2026年8月31日上午8:00–11:30", "琼中县营根镇实训基地",
+                    "周一至周五8:30–17:00", "男",
                     "2008年5月17日", "4601**********9012", f"编号：{notice.number}", "免学费", "国家助学金",
                     "生活补助", "扫码核验", "0898-86220000", "{}年{}月{}日".format(*map(int, issued_on.split("-")))]:
         assert printed in text, printed
@@ -130,7 +132,8 @@ def test_the_notice_is_issued_once_and_never_changes(client, login, db, family, 
     assert notice.snapshot == {
         "number": notice.number, "issued_on": notice.snapshot["issued_on"], "institution": "琼中县职业技术学校",
         "institution_phone": "0898-86220000", "course_title": "电工（初级）扶贫班", "trade": "电工", "level": "junior",
-        "start_date": "2026-09-01", "end_date": "2027-01-15", "address": "琼中县营根镇实训基地",
+        "start_date": "2026-09-01", "end_date": "2027-01-15", "report_date": "2026-08-31",
+        "report_time": "上午 8:00–11:30", "address": "琼中县营根镇实训基地",
         "schedule": "周一至周五 8:30–17:00", "student_name": "黎小海", "id_masked": "4601**********9012",
         "sex": "male", "birth_date": "2008-05-17", "fee_waiver": True, "national_grant": True, "living_allowance": True}
     entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "admission_notice.issue")).one()
@@ -146,6 +149,26 @@ def test_the_notice_is_issued_once_and_never_changes(client, login, db, family, 
     assert second.status_code == 200 and second.data == first.data
     assert count(db, AdmissionNotice) == 1
     assert count(db, AuditEntry, AuditEntry.action == "admission_notice.issue") == 1
+
+
+def test_a_course_without_a_report_date_reports_on_its_first_day(in_request, course, make_enrollment):
+    course.report_date, course.report_time = None, ""
+
+    notice = issue_notice(make_enrollment())
+
+    assert notice.snapshot["report_date"] == "2026-09-01" and notice.snapshot["report_time"] == ""
+    assert "报到时间2026年9月1日报到地点" in pdf_text(notice.pdf)
+
+
+def test_a_notice_issued_before_report_dates_were_printed_still_renders(client, in_request, db, make_enrollment):
+    """Snapshots of template version 1 have no report date or time: the first day is printed."""
+    notice = issue_notice(make_enrollment())
+    old = {k: v for k, v in notice.snapshot.items() if k not in ("report_date", "report_time")}
+    notice.template_version, notice.snapshot = 1, old
+    db.session.flush()
+
+    assert "报到时间2026年9月1日报到地点" in pdf_text(notices.render_notice(old, notice.token))
+    assert client.get(f"/notices/{notice.token}").status_code == 200
 
 
 def test_benefits_printed_are_the_enrollments(in_request, db, make_enrollment, make_student, family):
