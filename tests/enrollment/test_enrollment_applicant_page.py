@@ -79,6 +79,23 @@ def test_every_student_with_each_application_and_its_one_next_step(db, client, l
     assert "未录取" in nursing and "名额已满" in nursing and "withdraw" not in nursing
 
 
+def test_an_offer_and_a_place_say_when_to_report(db, client, login, make_user, make_course, green_student, apply):
+    grandmother = make_user(Role.applicant)
+    electric = make_course(title="电工扶贫班", report_date=today() + timedelta(days=28), report_time="下午 14:00–17:00")
+    cooking = make_course(title="中式烹调班")  # no report date: students report on the first day
+    apply(green_student(account=grandmother, name="黎小海"), electric)
+    accepted = apply(green_student(account=grandmother, name="黎小梅"), cooking)
+    transition(grandmother, accepted, S.accepted)
+    login(grandmother)
+    page = client.get("/applications").text
+
+    def text(course_title):
+        return " ".join(re.sub(r"<[^>]+>", " ", card(page, course_title)).split())
+
+    assert f"报到时间：{long_date(electric.report_date)} 下午 14:00–17:00 。" in text("电工扶贫班")
+    assert f"下载录取通知书 ，到校报到时间：{long_date(cooking.start_date)}。" in text("中式烹调班")
+
+
 def test_the_timeline_shows_each_state_with_its_day(client, login, family):
     grandmother, _ = family
     login(grandmother)

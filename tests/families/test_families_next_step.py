@@ -94,6 +94,17 @@ def test_a_student_enrolled_before_follows_their_new_application(db, as_applican
         assert "下一步： 已报名“焊工班”，等待学校审核。" in shown
 
 
+def test_an_enrolled_student_is_told_the_day_and_time_to_report(as_applicant, applicant, page, student, make_course):
+    course = make_course(title="电工扶贫班", reserved_places=0, report_date=today() + timedelta(days=29),
+                         report_time="上午 8:00–11:30")
+    application = submit_application(applicant, student, course, today())
+    transition(None, application, S.admitted)
+    transition(None, application, S.accepted)
+    day = format_date(course.report_date, "long", locale="zh_Hans_CN")
+    for shown in pages(as_applicant, page, student):
+        assert f"下一步： 已在“电工扶贫班”入学，到校报到时间：{day} 上午 8:00–11:30 。 查看录取通知书" in shown
+
+
 def test_the_family_page_runs_the_same_queries_for_one_applicant_or_five(db, as_applicant, applicant, make_student,
                                                                          make_course, queries):
     def add_student():
