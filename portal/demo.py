@@ -304,6 +304,10 @@ SCHEDULES = {
     _REMOTE: ("每晚 20:00–21:30 手机直播，错过可回看", "每周一、三、五 20:00–21:30 直播，可回看"),
 }
 PROGRAMME_SCHEDULE = "周一至周五 8:30–11:30、14:30–17:30，寒暑假放假"
+# When admitted students report: full-time programmes the day before classes, to move into the dormitory;
+# short courses on the first day, before the first lesson. Remote courses name no time: students log in.
+PROGRAMME_REPORT_TIME = "8:00–17:30"
+REPORT_TIMES = {_SITE: "上午 8:00–8:30", _VILLAGE: "第一节课前半小时", _REMOTE: ""}
 
 # The status moves each demo state makes through change_status; "running" is published with its window past.
 STATUS_PATH = {
@@ -526,6 +530,8 @@ def _course_values(school: School, offer: Offer, today: date, rng: random.Random
         "hours": _hours(offer.mode, days),
         "start_date": start, "end_date": start + timedelta(days=days - 1),
         "apply_opens": opens, "apply_closes": closes,
+        "report_date": start - timedelta(days=1) if long_programme else None,
+        "report_time": PROGRAMME_REPORT_TIME if long_programme else REPORT_TIMES[offer.mode],
         "capacity": capacity, "reserved_places": reserved, "fee_fen": offer.fee_fen,
         "fee_waiver": benefits, "national_grant": benefits, "living_allowance": benefits,
         "description": _description(offer),
