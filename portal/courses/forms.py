@@ -82,8 +82,8 @@ class CourseForm(PortalForm):
 
 
 class StatusForm(PortalForm):
-    """One-button publish / close / reopen; the target status rides in the URL."""
-    submit = SubmitField(_l("确定"))
+    """One-button publish / close / reopen; the target status rides in the URL. Only its CSRF token is used:
+    the page's buttons name the course."""
 
 
 # The one-tap status buttons; closing asks first, with its own words on the course page.
