@@ -152,3 +152,18 @@ def test_filters_work_by_keyboard_alone(page: Page):
     expect(page).to_have_url(re.compile(r"kind=poverty_class"))
     kinds = page.locator("ul.cards > li.card .tag[class*=kind-]").all_inner_texts()
     assert kinds and set(kinds) == {"扶贫班"}
+
+
+def test_long_english_labels_leave_room_on_a_phone(open_page, log_in, demo_account):
+    """English field names and choices are longer than the Chinese: on a phone they wrap, and an audit entry's
+    values keep a column wide enough to read, and each choice keeps a full-size radio button to tap."""
+    page = log_in(demo_account("admin"), on=open_page(phone=True))
+    page.goto("/lang/en?next=/admin/audit?object_type=registry_imports")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    values = page.locator("dl.changes dd").evaluate_all("els => els.map(e => e.getBoundingClientRect().width)")
+    assert values and min(values) > 120, values
+    page.goto("/admin/registry")
+    radios = page.locator(".field.check input[type=radio]").evaluate_all(
+        "els => els.map(e => e.getBoundingClientRect().width)")
+    assert len(radios) == 2 and min(radios) >= 24, radios
+    assert_fits(page)
