@@ -27,6 +27,17 @@ TERMS = [
     ("郵箱", "電子郵件"),     # email address; 郵箱 is mainland usage
     ("稽核", "審核"),        # 审核 is reviewing an application, not an audit
     ("“", "「"), ("”", "」"),  # Taiwan quotation marks
+    # Spreadsheets, as Excel in Taiwan names them: a cell is 儲存格, a template 範本, the text format 文字; and
+    # the mainland's 行 (row) and 列 (column) are 列 and 欄, so the registry file's instructions would read the
+    # other way round. Columns first, then rows, each a whole phrase: 列 and 行 also make 列入, 列出, 行政.
+    ("單元格里", "儲存格裡"), ("單元格", "儲存格"), ("的行和列", "的列和欄"),
+    ("模板", "範本"),
+    ("設為「文本」", "設為「文字」"), ("設為文本", "設為文字格式"),
+    ("列名", "欄名"), ("」列", "」欄"), ("這一列", "這一欄"), ("每一列", "每一欄"), ("有一列", "有一欄"),
+    ("等列", "等欄"), ("列的順序", "欄的順序"), ("以下列不認識", "以下欄位不認識"),
+    ("行號", "列號"), ("s 行", "s 列"), ("前 10 行", "前 10 列"), ("第一行", "第一列"), ("每人一行", "每人一列"),
+    ("那一行", "那一列"), ("資料行", "資料列"), ("一行資料", "一列資料"), ("各行", "各列"), ("某行", "某列"),
+    ("這些行", "這些列"), ("列出的行", "列出的列"), ("被拒絕的行列在下面", "被拒絕的列見下面"),
 ]
 
 # Whole-message exceptions, msgid → msgstr, for when a term rule would be wrong elsewhere. Keep it short.

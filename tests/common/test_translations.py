@@ -120,6 +120,21 @@ def test_traditional_chinese_is_opencc_with_documented_fixes():
     assert not wrong, "\n".join(wrong)
 
 
+@pytest.mark.parametrize("msgid, taiwan", [
+    ("列名有重复，每一列只能出现一次", "欄名有重複，每一欄只能出現一次"),
+    ("身份证号与第 %(row)s 行相同，其他信息却不一样；导入的是那一行。",
+     "身份證號與第 %(row)s 列相同，其他資訊卻不一樣；匯入的是那一列。"),
+    ("每人一行，不要合并单元格。", "每人一列，不要合併儲存格。"),
+    ("下载名单模板（XLSX）", "下載名單範本（XLSX）"),
+    ("行政区划代码不存在，请从列表中选择。", "行政區劃代碼不存在，請從列表中選擇。"),
+    ("学校审核后会列入候补名单", "學校審核後會列入候補名單"),
+])
+def test_traditional_chinese_names_spreadsheet_rows_and_columns_as_taiwan_does(msgid, taiwan):
+    """A registry file's rows are 列 and its columns 欄 in Taiwan (the mainland says 行 and 列), and words
+    that only contain those characters stay as they were."""
+    assert _zh_hant().convert(msgid) == taiwan
+
+
 def test_traditional_chinese_has_no_simplified_characters():
     """Independent of the rules above: OpenCC s2t leaves every msgstr unchanged."""
     import opencc
