@@ -197,6 +197,15 @@ def test_staff_say_when_admitted_students_report_or_leave_it_to_the_first_day(db
     assert entry.after == {"report_date": None, "report_time": ""}
 
 
+def test_a_form_missing_its_optional_text_fields_still_saves(db, as_staff):
+    """A script or a stripped-down form may leave them out entirely, not even sending them empty."""
+    response = as_staff.post(NEW, data=course_form(address=None, schedule=None, description=None,
+                                                   how_to_apply=None))
+    assert response.status_code == 302
+    course = db.session.scalar(select(Course))
+    assert (course.address, course.schedule, course.description, course.how_to_apply) == ("", "", "", "")
+
+
 def test_edit_form_shows_the_saved_values(as_staff, staff, make_course):
     course = make_course(institution=staff.institution, title="电工扶贫班", fee_fen=123450)
     page = as_staff.get(f"/manage/courses/{course.id}/edit").text
