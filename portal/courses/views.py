@@ -2,6 +2,7 @@
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -31,7 +32,7 @@ from portal.courses.services import (
     update_course,
 )
 from portal.db import today
-from portal.enrollment.services import family_for_course, promote
+from portal.enrollment.services import family_for_course, promote, tell_report_change
 from portal.extensions import db
 
 # Far past any real catalog; keeps OFFSET inside the database's integer range.
@@ -155,18 +156,23 @@ def edit(course_id: int | None = None):
     if course is None and request.method == "GET":
         form.region_code.data = current_user.institution.region_code
     if form.validate_on_submit():
+        told = 0
         try:
             if course is None:
                 course = create_course(current_user, current_user.institution, _form_values(form))
             else:
+                was = course.reports_on, course.report_time
                 update_course(current_user, course, _form_values(form))
+                told = tell_report_change(course, *was)  # before promoting: those admitted now learn the new time
                 promote(course)  # places added (or unreserved) go to the waiting list at once
         except CourseError as e:
             for name, message in e.problems.items():
                 getattr(form, "fee_yuan" if name == "fee_fen" else name).errors.append(message)
         else:
             db.session.commit()
-            flash(_("课程已保存。"), "success")
+            flash(ngettext("课程已保存，已通知%(num)d个家庭新的报到时间。",
+                           "课程已保存，已通知%(num)d个家庭新的报到时间。", told)
+                  if told else _("课程已保存。"), "success")
             return redirect(url_for("courses.manage"))
     return render_template("courses/edit.html", form=form, course=course)
 

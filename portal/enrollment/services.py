@@ -1,6 +1,6 @@
 """Applying, the one function that moves an application, course places and the waiting list, the
-benefits an enrollment carries, lapsing offers, and the queries the applicant's and staff pages
-read. Services flush; the caller commits.
+benefits an enrollment carries, lapsing offers, telling families of a new report time, and the
+queries the applicant's and staff pages read. Services flush; the caller commits.
 
 Places are counted on the course (seats_filled, reserved_filled) and only ever moved by guarded
 UPDATEs whose WHERE re-checks the room left: concurrent requests queue on the course row and each
@@ -26,6 +26,7 @@ from portal.common.i18n import N_
 from portal.courses.models import Course, CourseKind
 from portal.db import db, today, utcnow
 from portal.enrollment.models import (
+    HOLDING_A_PLACE,
     LIVE,
     STATUS_LABELS,
     TRANSITIONS,
@@ -54,6 +55,11 @@ ADMITTED_MESSAGE = N_("%(student)s已被“%(course)s”录取，请在%(expires
 OFFER_REMINDER_MESSAGE = N_("提醒：%(student)s被“%(course)s”录取，%(expires_on)s是确认入学的最后一天。"
                             "过期不确认，名额将让给候补的同学。")
 REJECTED_MESSAGE = N_("%(student)s报名的“%(course)s”未被录取。原因：%(reason)s")
+# A printed admission notice never changes: these tell the family its report time no longer holds.
+REPORT_CHANGED_MESSAGE = N_("“%(course)s”的报到时间改了：%(student)s请在%(report_on)s %(report_time)s到校报到。"
+                            "录取通知书上如果还是原来的时间，以这条通知为准。")
+REPORT_DAY_CHANGED_MESSAGE = N_("“%(course)s”的报到时间改了：%(student)s请在%(report_on)s到校报到。"
+                                "录取通知书上如果还是原来的时间，以这条通知为准。")
 STATUS_MESSAGE = N_("%(student)s报名的“%(course)s”：%(status)s。")
 
 
@@ -261,6 +267,26 @@ def remind_offers(on: date) -> int:
                expires_on=application.offer_expires_on.isoformat())
         application.offer_reminded_at = utcnow()
     return len(due)
+
+
+def tell_report_change(course: Course, was_on: date, was_time: str) -> int:
+    """Tell the family of every student admitted to or enrolled on the course when to report now, if
+    that is no longer `was_on` at `was_time`: the day and time on a notice they may have printed.
+    Returns how many families were told."""
+    if (course.reports_on, course.report_time) == (was_on, was_time):
+        return 0
+    holders = db.session.execute(
+        select(Student.name, User).join(Application, Application.student_id == Student.id)
+        .join(User, User.id == Student.account_id)
+        .where(Application.course_id == course.id, Application.status.in_(HOLDING_A_PLACE))
+        .order_by(Application.id)).all()
+    message, time = ((REPORT_CHANGED_MESSAGE, {"report_time": course.report_time}) if course.report_time
+                     else (REPORT_DAY_CHANGED_MESSAGE, {}))
+    link = current_app.url_map.bind("").build("enrollment.my_applications")
+    for student, holder in holders:
+        notify(holder, message, link, student=student, course=course.title,
+               report_on=course.reports_on.isoformat(), **time)
+    return len({holder.id for _, holder in holders})
 
 
 # --- what the pages read ------------------------------------------------------------------------

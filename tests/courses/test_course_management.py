@@ -12,6 +12,8 @@ from portal.audit.models import AuditEntry
 from portal.auth.models import Role
 from portal.courses.models import Course, CourseStatus
 from portal.db import today
+from portal.enrollment.models import Application
+from portal.notifications.models import Notification
 
 NEW = "/manage/courses/new"
 
@@ -195,6 +197,29 @@ def test_staff_say_when_admitted_students_report_or_leave_it_to_the_first_day(db
     [entry] = audit(db, "course.update")
     assert entry.before == {"report_date": days(39), "report_time": "上午 8:00–11:30"}
     assert entry.after == {"report_date": None, "report_time": ""}
+
+
+def told(db) -> int:
+    """How many messages have told a family of a new report time."""
+    return db.session.scalar(select(func.count()).select_from(Notification)
+                             .where(Notification.message.contains("报到时间改了")))
+
+
+def test_changing_when_students_report_tells_each_family_holding_a_place(db, as_staff, make_student):
+    as_staff.post(NEW, data=course_form(report_time="上午 8:00–11:30"), follow_redirects=True)
+    course = db.session.scalar(select(Course))
+    for status in ("admitted", "accepted", "waitlisted", "rejected"):
+        db.session.add(Application(student_id=make_student().id, course_id=course.id, status=status))
+    db.session.flush()
+    edit = f"/manage/courses/{course.id}/edit"
+
+    page = as_staff.post(edit, data=course_form(report_time="下午 14:00–17:00"), follow_redirects=True).text
+    assert flashes(page) == ["课程已保存，已通知2个家庭新的报到时间。"]
+    assert told(db) == 2
+
+    page = as_staff.post(edit, data=course_form(report_time="下午 14:00–17:00", hours="90"), follow_redirects=True).text
+    assert flashes(page) == ["课程已保存。"]
+    assert told(db) == 2
 
 
 def test_a_form_missing_its_optional_text_fields_still_saves(db, as_staff):
