@@ -168,7 +168,9 @@ def test_a_notice_issued_before_report_dates_were_printed_still_renders(client, 
     db.session.flush()
 
     assert "报到时间2026年9月1日报到地点" in pdf_text(notices.render_notice(old, notice.token))
-    assert client.get(f"/notices/{notice.token}").status_code == 200
+    response = client.get(f"/notices/{notice.token}")
+    assert response.status_code == 200
+    assert "<dt>报到时间</dt><dd>2026年9月1日</dd>" in response.text
 
 
 def test_benefits_printed_are_the_enrollments(in_request, db, make_enrollment, make_student, family):
@@ -290,6 +292,8 @@ def test_verification_page_confirms_the_notice_and_shows_nothing_private(client,
     for shown in ["琼中县职业技术学校", "电工（初级）扶贫班", "2026年9月1日", "2027年1月15日", "黎*海",
                   "4601**********9012"]:
         assert shown in page, shown
+    # Whoever checks a paper notice can confirm the report time printed on it, as it was when issued.
+    assert '<dt>报到时间</dt><dd>2026年8月31日 上午 <span class="nowrap">8:00–11:30</span></dd>' in page
     for private in ["黎小海", STUDENT_ID, "2008年5月17日", "13800000009", "海口市第一中学", "琼中县营根镇实训基地"]:
         assert private not in page, private
     assert '<meta name="robots" content="noindex">' in page
