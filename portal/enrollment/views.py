@@ -1,16 +1,19 @@
 """Applying to a course, the applicant's applications page and actions, and staff's review queue."""
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
+from markupsafe import escape
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from portal.auth.access import role_required
 from portal.auth.models import Role, User
 from portal.common.security import safe_next
+from portal.courses import reports_when
 from portal.courses.models import Course, CourseStatus
 from portal.courses.services import load_course
 from portal.db import today
@@ -106,7 +109,8 @@ def my_applications():
                            proofs=document_counts(entry.student.id for entry in family))
 
 
-def _applicant_move(application_id: int, to: ApplicationStatus, done: str):
+def _applicant_move(application_id: int, to: ApplicationStatus, done: Callable[[Course], str]):
+    """Move the family's application; `done` words the success message for its course."""
     application = family_application(current_user, application_id) or abort(404)
     if ActionForm().validate_on_submit():
         try:
@@ -115,7 +119,7 @@ def _applicant_move(application_id: int, to: ApplicationStatus, done: str):
             flash(e.message, "error")
         else:
             db.session.commit()
-            flash(done, "success")
+            flash(done(db.session.get(Course, application.course_id)), "success")
     return redirect(url_for("enrollment.my_applications"))
 
 
@@ -123,21 +127,22 @@ def _applicant_move(application_id: int, to: ApplicationStatus, done: str):
 @role_required(Role.applicant)
 def accept(application_id: int):
     """Who: the applicant whose family the application is for (else 404). Accept the offered place."""
-    return _applicant_move(application_id, S.accepted, _("已确认入学。请下载录取通知书，按时到校报到。"))
+    return _applicant_move(application_id, S.accepted, lambda course: escape(
+        _("已确认入学。请下载录取通知书，到校报到时间：%(when)s。")) % {"when": reports_when(course)})
 
 
 @bp.post("/applications/<int:application_id>/decline")
 @role_required(Role.applicant)
 def decline(application_id: int):
     """Who: the applicant whose family the application is for (else 404). Give the offered place up."""
-    return _applicant_move(application_id, S.declined, _("已放弃这个名额，名额会让给候补的同学。"))
+    return _applicant_move(application_id, S.declined, lambda course: _("已放弃这个名额，名额会让给候补的同学。"))
 
 
 @bp.post("/applications/<int:application_id>/withdraw")
 @role_required(Role.applicant)
 def withdraw(application_id: int):
     """Who: the applicant whose family the application is for (else 404). Withdraw before enrolling."""
-    return _applicant_move(application_id, S.withdrawn, _("已撤回报名。"))
+    return _applicant_move(application_id, S.withdrawn, lambda course: _("已撤回报名。"))
 
 
 # --- staff --------------------------------------------------------------------------------------

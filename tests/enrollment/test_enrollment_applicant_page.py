@@ -9,6 +9,7 @@ from babel.dates import format_date
 from sqlalchemy import func, select
 
 from portal.auth.models import Role
+from portal.courses.models import Course
 from portal.enrollment.models import Application, ApplicationStatus, Enrollment
 from portal.enrollment.services import today, transition
 from portal.families.models import ProofDocument
@@ -125,13 +126,17 @@ def test_an_overdue_offer_shows_as_lapsed(db, client, login, family):
 
 # --- actions -------------------------------------------------------------------------------------
 
-def test_accepting_enrolls_the_student(db, client, login, family):
+def test_accepting_enrolls_the_student_and_says_when_to_report(db, client, login, family):
     grandmother, apps = family
+    course = db.session.get(Course, apps["admitted"].course_id)
+    course.report_date, course.report_time = today() + timedelta(days=28), "下午 14:00–17:00"
+    db.session.flush()
     login(grandmother)
     response = client.post(f"/applications/{apps['admitted'].id}/accept")
     assert response.status_code == 302 and response.location.endswith("/applications")
     page = client.get("/applications").text
-    assert "已确认入学。请下载录取通知书，按时到校报到。" in page
+    assert (f"已确认入学。请下载录取通知书，到校报到时间：{long_date(course.report_date)} "
+            '下午 <span class="nowrap">14:00–17:00</span>。') in page
     assert "下载录取通知书" in card(page, "电工扶贫班")
     enrollment = db.session.scalars(select(Enrollment).where(Enrollment.application_id == apps["admitted"].id)).one()
     assert enrollment.fee_waiver and enrollment.national_grant and enrollment.living_allowance
