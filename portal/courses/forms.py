@@ -47,8 +47,8 @@ class CourseForm(PortalForm):
     kind = SelectField(_l("类别"), choices=_choices(KIND_LABELS))
     mode = SelectField(_l("方式"), choices=_choices(MODE_LABELS))
     region_code = SelectField(_l("上课地区"), choices=[])
-    address = StringField(_l("上课地址"), default="", validators=[Optional(), Length(max=255)])
-    schedule = StringField(_l("上课安排"), default="", validators=[Optional(), Length(max=255)],
+    address = StringField(_l("上课地址"), validators=[Optional(), Length(max=255)])
+    schedule = StringField(_l("上课安排"), validators=[Optional(), Length(max=255)],
                            description=_l("例如：周一至周五 8:30–17:00"))
     hours = NumberField(_l("总课时"), validators=[InputRequired(_l("请填写总课时。")),
                                                  NumberRange(min=1, message=_l("课时至少为1。"))])
@@ -71,8 +71,8 @@ class CourseForm(PortalForm):
     fee_waiver = BooleanField(_l("免学费"))
     national_grant = BooleanField(_l("国家助学金"))
     living_allowance = BooleanField(_l("生活补助"))
-    description = TextAreaField(_l("课程介绍"), default="", validators=[Optional()])
-    how_to_apply = TextAreaField(_l("报名方式"), default="", validators=[Optional()],
+    description = TextAreaField(_l("课程介绍"), validators=[Optional()])
+    how_to_apply = TextAreaField(_l("报名方式"), validators=[Optional()],
                                  description=_l("学生在本平台上报名。这里可以写到哪里能请人帮忙报名、录取后报到要带什么。"))
     submit = SubmitField(_l("保存"))
 
