@@ -167,3 +167,17 @@ def test_long_english_labels_leave_room_on_a_phone(open_page, log_in, demo_accou
         "els => els.map(e => e.getBoundingClientRect().width)")
     assert len(radios) == 2 and min(radios) >= 24, radios
     assert_fits(page)
+
+
+def test_a_courses_action_links_stand_apart_on_a_phone(open_page, log_in, demo_account):
+    """Staff's 修改 and 报名审核 beside each other are two taps, not one run of words: in English they would
+    read as "Edit Review applications"."""
+    page = log_in(demo_account("staff"), on=open_page(phone=True))
+    page.goto("/lang/en?next=/manage/courses")
+    edit, review = (page.locator("td.actions > a").nth(i).bounding_box() for i in range(2))
+    if abs(review["y"] - edit["y"]) < 4:  # on one line: a clear gap between them
+        assert review["x"] - (edit["x"] + edit["width"]) >= 12, (edit, review)
+    else:  # each on a line of its own, neither running into the other
+        assert review["y"] >= edit["y"] + edit["height"], (edit, review)
+    assert min(edit["height"], review["height"]) >= 24
+    assert_fits(page)
