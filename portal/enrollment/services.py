@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 
 from flask import current_app
 from flask_babel import gettext
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager
 from sqlalchemy.orm.attributes import set_committed_value
@@ -278,7 +278,9 @@ def tell_report_change(course: Course, was_on: date, was_time: str) -> int:
     holders = db.session.execute(
         select(Student.name, User).join(Application, Application.student_id == Student.id)
         .join(User, User.id == Student.account_id)
-        .where(Application.course_id == course.id, Application.status.in_(HOLDING_A_PLACE))
+        .where(Application.course_id == course.id, Application.status.in_(HOLDING_A_PLACE),
+               # an offer past its last day is lapsing, not a place to report to
+               or_(Application.status == S.accepted, Application.offer_expires_on >= today()))
         .order_by(Application.id)).all()
     message, time = ((REPORT_CHANGED_MESSAGE, {"report_time": course.report_time}) if course.report_time
                      else (REPORT_DAY_CHANGED_MESSAGE, {}))

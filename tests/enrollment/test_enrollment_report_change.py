@@ -117,3 +117,14 @@ def test_no_one_is_told_when_reporting_stays_the_same(request_context, db, make_
                 report_time="上午 8:00–11:30", capacity=50) == 0
 
     assert db.session.scalar(select(func.count()).select_from(Notification)) == before
+
+
+def test_an_offer_past_its_last_day_is_not_told(request_context, db, make_user, course, plain_student, apply,
+                                                staff_of):
+    staff, family = staff_of(course), make_user(Role.applicant)
+    lapsing = apply(plain_student(account=family), course)
+    transition(staff, lapsing, S.admitted)
+    lapsing.offer_expires_on = today() - timedelta(days=1)
+    db.session.flush()
+    assert edit(course, staff, report_time="下午 2:00–5:00") == 0
+    assert messages(db, family) == []
