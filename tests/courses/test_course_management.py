@@ -3,7 +3,7 @@ close and reopen; every bad value refused with a Chinese message and nothing sav
 written to the audit log; another institution's courses out of reach."""
 import html
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -209,7 +209,8 @@ def test_changing_when_students_report_tells_each_family_holding_a_place(db, as_
     as_staff.post(NEW, data=course_form(report_time="上午 8:00–11:30"), follow_redirects=True)
     course = db.session.scalar(select(Course))
     for status in ("admitted", "accepted", "waitlisted", "rejected"):
-        db.session.add(Application(student_id=make_student().id, course_id=course.id, status=status))
+        db.session.add(Application(student_id=make_student().id, course_id=course.id, status=status,
+                                   offer_expires_on=date.today() + timedelta(days=7) if status == "admitted" else None))
     db.session.flush()
     edit = f"/manage/courses/{course.id}/edit"
 
