@@ -18,19 +18,21 @@ _pages_lock = threading.Lock()
 
 
 def reference_data(load):
-    """Cache `load()`'s result (plain values, never ORM objects) per app for REFERENCE_CACHE_SECONDS.
+    """Cache `load(*args)`'s result (plain values, never ORM objects) per app and arguments (such as
+    a locale) for REFERENCE_CACHE_SECONDS.
 
     Region and trade lists change rarely and cost a query and a few hundred objects each time.
     """
-    cached: dict[int, tuple[float, object]] = {}
+    cached: dict[tuple, tuple[float, object]] = {}
 
     @wraps(load)
-    def wrapper():
+    def wrapper(*args):
         app = current_app._get_current_object()
+        key = (id(app), *args)
         now = _clock()
-        hit = cached.get(id(app))
+        hit = cached.get(key)
         if hit is None or now - hit[0] >= app.config["REFERENCE_CACHE_SECONDS"]:
-            hit = cached[id(app)] = (now, load())
+            hit = cached[key] = (now, load(*args))
         return hit[1]
     return wrapper
 

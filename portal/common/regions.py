@@ -7,7 +7,9 @@ the ID-number validation that uses the same list.
 import enum
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
+from flask_babel import get_locale
 from sqlalchemy import CheckConstraint, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -155,10 +157,38 @@ def region_path(code: str | None) -> list[str]:
 
 
 def region_label(code: str | None) -> str:
-    """A region as people name it, from the province down ("广东省 深圳市 龙华区"); an unknown code as itself."""
-    return " ".join(region_path(code)) or (code or "")
+    """A region as people name it, from the province down ("广东省 深圳市 龙华区"), in the page's script
+    (see place_name); an unknown code as itself."""
+    return " ".join(map(place_name, region_path(code))) or (code or "")
 
 
 def region_choices(*, codes: bool = True) -> list[tuple[str, str]]:
     """Choices for a form's region field, indented by level; with `codes`, each with the code staff may know."""
-    return [(code, "　" * depth + (f"{name}（{code}）" if codes else name)) for code, name, depth in region_tree()]
+    return [(code, "　" * depth + (f"{place_name(name)}（{code}）" if codes else place_name(name)))
+            for code, name, depth in region_tree()]
+
+
+# Where OpenCC's phrase table leaves a place name's character as it is: 云城 is a word to it, but the
+# district of 云浮市 is 雲城區 in Traditional characters.
+TRADITIONAL_PLACE_NAMES = {"云城区": "雲城區"}
+
+
+@lru_cache(maxsize=1)
+def _to_traditional():
+    import opencc
+
+    # s2t, not the interface's s2twp: a place name keeps its characters and takes no Taiwanese wording.
+    return opencc.OpenCC("s2t").convert
+
+
+@lru_cache(maxsize=4096)
+def _traditional(name: str) -> str:
+    return TRADITIONAL_PLACE_NAMES.get(name) or _to_traditional()(name)
+
+
+def place_name(name: str) -> str:
+    """A place name as stored (Simplified Chinese), written in Traditional characters on Traditional
+    Chinese pages: 琼中黎族苗族自治县 → 瓊中黎族苗族自治縣. Other languages show the Chinese name,
+    as a letter's address would."""
+    locale = get_locale()
+    return _traditional(name) if locale is not None and locale.script == "Hant" else name

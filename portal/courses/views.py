@@ -1,8 +1,8 @@
 """Home page, catalog, course page, and staff management of their institution's courses."""
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -11,7 +11,7 @@ from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.common.cache import public_page, reference_data
 from portal.common.money import fen_to_yuan, yuan_to_fen
-from portal.common.regions import region_choices, region_tree
+from portal.common.regions import place_name, region_choices, region_tree
 from portal.courses import bp
 from portal.courses.forms import (
     STATUS_ACTIONS,
@@ -40,8 +40,9 @@ MAX_CATALOG_PAGE = 100_000
 
 
 @reference_data
-def _region_option_tags() -> dict[str, str]:
-    return {code: f'<option value="{code}">{"　" * depth}{escape(name)}</option>'
+def _region_option_tags(locale: str) -> dict[str, str]:
+    """The catalog's region <option>s for the current language, `locale` (its cache key)."""
+    return {code: f'<option value="{code}">{"　" * depth}{escape(place_name(name))}</option>'
             for code, name, depth in region_tree()}
 
 
@@ -64,7 +65,7 @@ def catalog():
     """Who: anyone. Search and filter published courses."""
     form = CatalogFilterForm(request.args)
     form.validate()
-    region_tags, trade_names = _region_option_tags(), trades()
+    region_tags, trade_names = _region_option_tags(str(get_locale())), trades()
     for field in (form.level, form.kind, form.mode, form.within_days, form.sort):
         if field.errors:  # a hand-edited or stale link: ignore the bad filter rather than match nothing
             field.data, field.errors = "", []

@@ -1,5 +1,7 @@
 """The region lists people pick from, each division indented under the one it belongs to; and regions named
 from the province down."""
+from flask_babel import force_locale
+
 from portal.common.regions import region_choices, region_label
 
 
@@ -20,3 +22,26 @@ def test_a_region_is_named_from_its_province_down(db):
     assert region_label("460000") == "海南省"
     assert region_label("990101") == "990101"  # unknown: the code as it was written
     assert region_label(None) == region_label("") == ""
+
+
+def test_traditional_chinese_pages_write_region_names_in_traditional_characters(db):
+    with force_locale("zh_Hant_TW"):
+        assert region_label("469030") == "海南省 瓊中黎族苗族自治縣"
+        # OpenCC's phrase table alone would leave this 云 as it is.
+        assert region_label("445302") == "廣東省 雲浮市 雲城區"
+        assert dict(region_choices(codes=False))["440309"] == "　　龍華區"
+    for lang in ("zh_Hans_CN", "en"):
+        with force_locale(lang):
+            assert region_label("469030") == "海南省 琼中黎族苗族自治县"
+
+
+def test_the_catalog_region_list_is_in_each_visitors_script(app, client, make_course, monkeypatch):
+    monkeypatch.setitem(app.config, "REFERENCE_CACHE_SECONDS", 60)  # as served: the list is drawn once per language
+    course = make_course(region_code="469030")
+    client.get("/lang/zh_Hant_TW")
+    page = client.get("/courses").get_data(as_text=True)
+    assert "　瓊中黎族苗族自治縣</option>" in page and "琼中黎族苗族自治县" not in page
+    assert "瓊中黎族苗族自治縣" in client.get(f"/courses/{course.id}").get_data(as_text=True)
+    client.get("/lang/zh_Hans_CN")
+    page = client.get("/courses").get_data(as_text=True)
+    assert "　琼中黎族苗族自治县</option>" in page and "瓊中" not in page
