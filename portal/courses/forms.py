@@ -3,11 +3,20 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    StopValidation,
+    ValidationError,
+)
 
 from portal.common.forms import AmountField, NumberField, PortalForm
 from portal.common.i18n import N_
 from portal.courses.models import KIND_LABELS, LEVEL_LABELS, MODE_LABELS, CourseStatus
+from portal.courses.services import MAX_OFFER_DAYS
 
 
 def _choices(labels):
@@ -17,6 +26,17 @@ def _choices(labels):
 def _filter_choices(labels, blank: str):
     """Choices for the catalog's filters: msgids, which the catalog template translates."""
     return [("", blank)] + [(k.value, v) for k, v in labels.items()]
+
+
+class RequiredWhenSent(InputRequired):
+    """InputRequired for a field the page shows; a form sent without the field at all (opened before the
+    field was added) keeps the value already saved."""
+
+    def __call__(self, form, field):
+        if not field.raw_data:
+            field.errors[:] = []
+            raise StopValidation()
+        super().__call__(form, field)
 
 
 class CatalogFilterForm(PortalForm):
@@ -66,6 +86,10 @@ class CourseForm(PortalForm):
     reserved_places = NumberField(_l("绿色通道预留名额"), default=0, validators=[
         InputRequired(_l("请填写预留名额，没有请填0。")), NumberRange(min=0, message=_l("预留名额不能为负数。"))],
         description=_l("留给建档立卡贫困家庭学生，优先录取。"))
+    offer_days = NumberField(_l("确认入学期限（天）"), default=7, validators=[
+        RequiredWhenSent(_l("请填写确认入学期限，例如7天。")),
+        NumberRange(min=1, max=MAX_OFFER_DAYS, message=_l("确认入学期限要在1到%(n)d天之间。", n=MAX_OFFER_DAYS))],
+        description=_l("录取后，家庭要在这些天内确认入学，过期不确认，名额让给候补的同学。改了只对以后的录取有效。"))
     fee_yuan = AmountField(_l("费用（元）"), places=2, default=Decimal(0), validators=[
         InputRequired(_l("请填写费用，免费请填0。")), NumberRange(min=0, message=_l("费用不能为负数。"))])
     fee_waiver = BooleanField(_l("免学费"))

@@ -18,12 +18,13 @@ from portal.institutions.models import Institution
 
 EDITABLE = ("title", "trade", "level", "kind", "mode", "region_code", "address", "schedule", "hours",
             "start_date", "end_date", "apply_opens", "apply_closes", "report_date", "report_time", "capacity",
-            "reserved_places", "fee_fen", "fee_waiver", "national_grant", "living_allowance", "description",
-            "how_to_apply")
+            "reserved_places", "offer_days", "fee_fen", "fee_waiver", "national_grant", "living_allowance",
+            "description", "how_to_apply")
 # Far above any real course, and inside PostgreSQL's 32-bit integer columns.
 MAX_CAPACITY = 10_000
 MAX_HOURS = 10_000
 MAX_FEE_FEN = 100_000_000  # 1,000,000 yuan
+MAX_OFFER_DAYS = 60  # a place held longer than two months keeps the waiting list waiting too long
 
 
 class CourseError(ValueError):
@@ -77,6 +78,8 @@ def course_problems(values: dict, course: Course | None = None) -> dict[str, str
         problems["hours"] = _("课时至少为1。")
     if values.get("hours") is not None and values["hours"] > MAX_HOURS:
         problems["hours"] = _("课时不能超过%(n)d。", n=MAX_HOURS)
+    if (offer_days := values.get("offer_days")) is not None and not 1 <= offer_days <= MAX_OFFER_DAYS:
+        problems["offer_days"] = _("确认入学期限要在1到%(n)d天之间。", n=MAX_OFFER_DAYS)
     if values.get("region_code") and db.session.get(Region, values["region_code"]) is None:
         problems["region_code"] = _("行政区划代码不存在，请从列表中选择。")
     return problems

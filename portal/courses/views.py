@@ -24,6 +24,7 @@ from portal.courses.services import (
     CatalogQuery,
     CourseError,
     change_status,
+    course_problems,
     create_course,
     load_course,
     poverty_class_places,
@@ -135,13 +136,26 @@ def manage():
                            transitions=STATUS_TRANSITIONS, actions=STATUS_ACTIONS)
 
 
+COURSE_FIELDS = ("title", "trade", "level", "kind", "mode", "region_code", "address", "schedule", "hours",
+                 "start_date", "end_date", "apply_opens", "apply_closes", "report_date", "report_time", "capacity",
+                 "reserved_places", "offer_days", "fee_waiver", "national_grant", "living_allowance", "description",
+                 "how_to_apply")
+
+
 def _form_values(form: CourseForm) -> dict:
-    values = {name: getattr(form, name).data for name in (
-        "title", "trade", "level", "kind", "mode", "region_code", "address", "schedule", "hours",
-        "start_date", "end_date", "apply_opens", "apply_closes", "report_date", "report_time", "capacity",
-        "reserved_places", "fee_waiver", "national_grant", "living_allowance", "description", "how_to_apply")}
-    values["fee_fen"] = yuan_to_fen(form.fee_yuan.data)
+    """The course's values as typed, leaving out any the form refused."""
+    values = {name: getattr(form, name).data for name in COURSE_FIELDS if not getattr(form, name).errors}
+    if not form.fee_yuan.errors and form.fee_yuan.data is not None:
+        values["fee_fen"] = yuan_to_fen(form.fee_yuan.data)
     return values
+
+
+def _show_problems(form: CourseForm, problems: dict[str, str]) -> None:
+    """Each broken rule under its field, unless the field already shows a message."""
+    for name, message in problems.items():
+        field = form.fee_yuan if name == "fee_fen" else getattr(form, name)
+        if not field.errors:
+            field.errors = [*field.errors, message]
 
 
 @bp.route("/manage/courses/new", methods=["GET", "POST"])
@@ -167,14 +181,16 @@ def edit(course_id: int | None = None):
                 told = tell_report_change(course, *was)  # before promoting: those admitted now learn the new time
                 promote(course)  # places added (or unreserved) go to the waiting list at once
         except CourseError as e:
-            for name, message in e.problems.items():
-                getattr(form, "fee_yuan" if name == "fee_fen" else name).errors.append(message)
+            _show_problems(form, e.problems)
         else:
             db.session.commit()
             flash(ngettext("课程已保存，已通知%(num)d个家庭新的报到时间。",
                            "课程已保存，已通知%(num)d个家庭新的报到时间。", told)
                   if told else _("课程已保存。"), "success")
             return redirect(url_for("courses.manage"))
+    elif form.is_submitted():
+        # Dates in the wrong order or too few places are told with the form's own messages, not after them.
+        _show_problems(form, course_problems(_form_values(form), course))
     return render_template("courses/edit.html", form=form, course=course)
 
 

@@ -28,7 +28,7 @@ def course_form(**overrides) -> dict:
         title="育婴员（五级）免费培训", trade="育婴员", level="junior", kind="free_training", mode="village",
         region_code="469030", address="琼中县营根镇文化室", schedule="每周六、周日 9:00–16:00", hours="80",
         start_date=days(40), end_date=days(80), apply_opens=days(0), apply_closes=days(30),
-        capacity="30", reserved_places="10", fee_yuan="0", fee_waiver="y", national_grant="y",
+        capacity="30", reserved_places="10", offer_days="7", fee_yuan="0", fee_waiver="y", national_grant="y",
         living_allowance="y", description="学习婴幼儿生活照料。", how_to_apply="到村委会报名。")
     values.update(overrides)
     return {k: v for k, v in values.items() if v is not None}
@@ -144,6 +144,9 @@ BAD_VALUES = [
     pytest.param(dict(fee_yuan=""), "fee_yuan", "请填写费用，免费请填0。", id="fee-missing"),
     pytest.param(dict(region_code="999999"), "region_code", "不是有效的选择", id="region-unknown"),
     pytest.param(dict(kind="bogus"), "kind", "不是有效的选择", id="kind-unknown"),
+    pytest.param(dict(offer_days=""), "offer_days", "请填写确认入学期限，例如7天。", id="offer-days-missing"),
+    pytest.param(dict(offer_days="0"), "offer_days", "确认入学期限要在1到60天之间。", id="offer-days-zero"),
+    pytest.param(dict(offer_days="61"), "offer_days", "确认入学期限要在1到60天之间。", id="offer-days-too-long"),
 ]
 
 
@@ -178,6 +181,57 @@ def test_capacity_cannot_drop_below_places_already_taken(db, as_staff, staff, ma
     assert "已有25人录取" in errors["capacity"]
     assert "已有8人通过绿色通道录取" in errors["reserved_places"]
     assert row(db, course.id) == before
+
+
+def test_every_problem_is_shown_at_once_not_the_dates_only_after_the_rest_is_fixed(db, as_staff):
+    """Dates in the wrong order are told together with an empty title, so staff correct the form once."""
+    response = as_staff.post(NEW, data=course_form(
+        title="", hours="0", start_date=days(40), end_date=days(39), apply_opens=days(10), apply_closes=days(9),
+        capacity="10", reserved_places="11"))
+    errors = field_errors(response.text)
+    assert errors["title"] == "请填写课程名称。"
+    assert errors["hours"] == "课时至少为1。"
+    assert errors["end_date"] == "结束日期不能早于开始日期。"
+    assert errors["apply_closes"] == "报名截止日期不能早于报名开始日期。"
+    assert errors["reserved_places"] == "绿色通道预留名额不能超过招生人数（10人）。"
+    assert course_count(db) == 0
+
+
+def test_a_field_with_its_own_error_shows_that_one_only(db, as_staff):
+    errors = field_errors(as_staff.post(NEW, data=course_form(end_date="明天")).text)
+    assert errors == {"end_date": "不是有效的日期值。"}
+
+
+# --- how long a family has to accept an offer ---------------------------------------------------
+
+def test_staff_set_how_long_families_have_to_accept_and_new_offers_follow_it(db, as_staff, staff, make_student):
+    assert "录取后，家庭要在这些天内确认入学" in as_staff.get(NEW).text
+    as_staff.post(NEW, data=course_form(offer_days="3", reserved_places="0"))
+    course = db.session.scalar(select(Course))
+    assert course.offer_days == 3
+    page = as_staff.get(f"/manage/courses/{course.id}/edit").text
+    assert re.search(r'id="offer_days"[^>]*value="3"', page)
+
+    as_staff.post(f"/manage/courses/{course.id}/edit", data=course_form(offer_days="14", reserved_places="0"))
+    assert row(db, course.id)["offer_days"] == 14
+    [entry] = audit(db, "course.update")
+    assert (entry.before, entry.after) == ({"offer_days": 3}, {"offer_days": 14})
+
+    course.status = CourseStatus.published
+    application = Application(student_id=make_student().id, course_id=course.id, status="submitted")
+    db.session.add(application)
+    db.session.flush()
+    as_staff.post(f"/manage/applications/{application.id}/decision", data={"decision": "admitted"})
+    db.session.refresh(application)
+    assert application.offer_expires_on == today() + timedelta(days=14)
+
+
+def test_a_form_sent_without_the_offer_period_keeps_the_saved_one(db, as_staff, staff, make_course):
+    """A course page opened before the field was added still saves, and the period is left as it was."""
+    course = make_course(institution=staff.institution, offer_days=10)
+    response = as_staff.post(f"/manage/courses/{course.id}/edit", data=course_form(offer_days=None))
+    assert response.status_code == 302
+    assert row(db, course.id)["offer_days"] == 10
 
 
 # --- edit ------------------------------------------------------------------------------------
