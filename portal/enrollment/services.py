@@ -128,7 +128,7 @@ def transition(actor: User | None, application: Application, to: ApplicationStat
         if to == S.admitted:
             reserved = _take_place(course, application.green_channel, reserved_only)
             if reserved is None:
-                raise NoPlaceLeft(N_("名额已满，可以列入候补。"))
+                raise _no_place_for(course, application.green_channel, reserved_only)
             values |= {"holds_reserved_place": reserved,
                        "offer_expires_on": today() + timedelta(days=course.offer_days)}
         elif frees_place:
@@ -169,6 +169,15 @@ def _take_place(course: Course, green: bool, reserved_only: bool) -> bool | None
             db.session.expire(course, ["seats_filled", "reserved_filled", "updated_at"])
             return reserved
     return None
+
+
+def _no_place_for(course: Course, green: bool, reserved_only: bool) -> NoPlaceLeft:
+    """Why the applicant found no place: a course whose free places are all reserved for the green
+    channel says so, as staff see places left on its page and would otherwise not know why."""
+    if not green and not reserved_only and course.seats_left > 0:
+        return NoPlaceLeft(N_("剩下的%(num)d个名额是绿色通道预留名额，只能录取建档立卡家庭的学生。"
+                              "可以列入候补；学生的证明材料审核通过后，就能用这些名额录取。"), num=course.seats_left)
+    return NoPlaceLeft(N_("名额已满，可以列入候补。"))
 
 
 def places_open_to(course: Course, green: bool) -> int:

@@ -211,6 +211,22 @@ def test_admitting_when_full_says_so_and_changes_nothing(db, client, login, make
     assert status_of(db, waiting) == S.submitted
 
 
+def test_admitting_outside_the_green_channel_to_reserved_places_only_says_they_are_reserved(
+        db, client, login, make_course, plain_student, apply, staff_of):
+    """The course page shows places left; a student outside the green channel may not take them, and the
+    refusal says why rather than that the course is full."""
+    course = make_course(capacity=3, reserved_places=2)
+    staff = staff_of(course)
+    transition(staff, apply(plain_student(), course), S.admitted)
+    waiting = apply(plain_student(), course)
+    login(staff)
+    client.post(f"/manage/applications/{waiting.id}/decision", data={"decision": "admitted"})
+    page = client.get(f"/manage/applications/{waiting.id}").text
+    assert "剩下的2个名额是绿色通道预留名额，只能录取建档立卡家庭的学生。" in page
+    assert "名额已满" not in page
+    assert status_of(db, waiting) == S.submitted
+
+
 def test_an_unknown_decision_is_refused(db, client, login, school):
     staff, _, _, apps = school
     login(staff)
