@@ -4,7 +4,7 @@ from wtforms import HiddenField, PasswordField, SelectField, StringField, Submit
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, ValidationError
 
 from portal.auth.models import Role
-from portal.auth.services import AccountError, normalize_login, password_problem
+from portal.auth.services import LOGIN_TAKEN_FOR_ADMIN, AccountError, find_by_login, normalize_login, password_problem
 from portal.common.forms import PortalForm
 
 
@@ -91,6 +91,13 @@ class AccountForm(LoginNameMixin, NewPasswordMixin, PortalForm):
     institution_id = SelectField(_l("所属机构（机构工作人员必填）"), coerce=int, choices=[])
     region_code = SelectField(_l("所属地区（财务人员必填）"), choices=[])
     submit = SubmitField(_l("创建账号"))
+
+    def validate_login(self, field):
+        """A login already taken is said together with the form's other mistakes, not only after they are
+        put right (create_user checks it again when the account is made)."""
+        super().validate_login(field)
+        if find_by_login(field.data) is not None:
+            raise ValidationError(_l(LOGIN_TAKEN_FOR_ADMIN))
 
     def validate_institution_id(self, field):
         if self.role.data == Role.staff and not field.data:

@@ -35,6 +35,11 @@ class AccountError(ValueError):
     """A rule about accounts was broken; the message is for the user, already translated."""
 
 
+# Said to the admin making an account for someone else: telling them to log in, as a person registering
+# is told, would make no sense to them.
+LOGIN_TAKEN_FOR_ADMIN = N_("已有账号用这个手机号或邮箱登录，不能再建一个。请换一个手机号或邮箱。")
+
+
 def normalize_login(raw: str) -> tuple[str, str]:
     """('mobile', '13800138000') or ('email', 'a@b.cn') from what a person typed.
 
@@ -172,7 +177,8 @@ def create_user(actor: User | None, *, name: str, login: str, password: str, rol
     if problem := password_problem(password):
         raise AccountError(problem)
     if db.session.scalar(select(User.id).where(getattr(User, field) == value)) is not None:
-        raise AccountError(_("这个手机号或邮箱已经注册过，请直接登录。"))
+        raise AccountError(_(LOGIN_TAKEN_FOR_ADMIN) if actor is not None
+                           else _("这个手机号或邮箱已经注册过，请直接登录。"))
     if role == Role.staff and institution_id is None:
         raise AccountError(_("机构工作人员必须属于一个机构。"))
     if role == Role.finance and not region_code:

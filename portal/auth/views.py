@@ -27,6 +27,7 @@ from portal.auth.services import (
     change_password,
     create_user,
     find_by_login,
+    normalize_login,
     reset_password,
     set_active,
     temporary_password_expired,
@@ -248,6 +249,11 @@ def _family_lookup() -> dict:
     phoned the 人社 office), with the account found, if any."""
     find_form, family = FindFamilyForm(request.args, prefix="find"), None
     if find_form.family.name in request.args and find_form.validate():
+        try:  # a number mistyped is told as such, not as an account that does not exist
+            normalize_login(find_form.family.data)
+        except AccountError as e:
+            find_form.family.errors.append(str(e))
+            return {"find_form": find_form, "family": None}
         family = find_by_login(find_form.family.data)
         if family is None or family.role != Role.applicant:
             family = None

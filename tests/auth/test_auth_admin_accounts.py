@@ -89,7 +89,19 @@ def test_account_with_a_taken_login_is_refused(admin_client, db, make_user):
     make_user(mobile="13611112222")
     before = user_count(db)
     response = create_account(admin_client, "finance", region_code="460000")
-    assert response.status_code == 200 and "已经注册过" in response.text
+    # The admin is told to pick another login, not to log in as a person registering is.
+    assert response.status_code == 200 and "已有账号用这个手机号或邮箱登录，不能再建一个。" in response.text
+    assert "请直接登录" not in response.text
+    assert user_count(db) == before
+
+
+def test_a_taken_login_is_told_together_with_the_forms_other_mistakes(admin_client, db, make_user):
+    make_user(mobile="13611112222")
+    before = user_count(db)
+    response = create_account(admin_client, "staff")  # and no institution chosen
+
+    assert "机构工作人员必须选择所属机构。" in response.text
+    assert "已有账号用这个手机号或邮箱登录，不能再建一个。" in response.text
     assert user_count(db) == before
 
 
@@ -243,7 +255,8 @@ def test_admin_finds_a_familys_account_by_its_phone_and_resets_its_password(admi
         missed = admin_client.get("/admin/accounts", query_string={"find-family": other}).text
         assert "没有用这个手机号或邮箱登录的家庭账号。" in missed and "family-account" not in missed
     typo = admin_client.get("/admin/accounts", query_string={"find-family": "1391234"}).text
-    assert "没有用这个手机号或邮箱登录的家庭账号。" in typo
+    assert "手机号应为11位数字，您填写了7位。" in typo  # what is wrong with it, not that nobody has it
+    assert "没有用这个手机号或邮箱登录的家庭账号。" not in typo and "family-account" not in typo
 
 
 def test_a_deactivated_account_is_reactivated_before_its_password_is_reset(admin_client, db, make_user):
