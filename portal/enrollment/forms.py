@@ -36,7 +36,7 @@ class DecisionForm(PortalForm):
     # Sent by the button pressed: each decision is its own submit button named "decision".
     decision = SelectField(_l("处理决定"), choices=[(s.value, label) for s, label in DECISIONS.items()],
                            validators=[InputRequired(_l("请选择处理决定。"))])
-    reason = LinesField(_l("理由"), validators=[Length(max=500)],
+    reason = LinesField(_l("理由"), validators=[Length(max=500, message=_l("理由最多写500个字。"))],
                            description=_l("不录取时必须填写，申请人会看到。"))
 
     def validate_reason(self, field):

@@ -272,8 +272,9 @@ def bulk_decide():
             moved.append(application)
     free = _free_places(moved) if to == S.waitlisted else []
     db.session.commit()
-    flash(ngettext("已处理%(num)d份报名：%(status)s。", "已处理%(num)d份报名：%(status)s。", done,
-                   status=_(STATUS_LABELS[to])), "success")
+    if done:  # "0 handled" would read as a success when none was
+        flash(ngettext("已处理%(num)d份报名：%(status)s。", "已处理%(num)d份报名：%(status)s。", done,
+                       status=_(STATUS_LABELS[to])), "success")
     if failed:
         flash(ngettext("%(num)d份没有处理：%(reasons)s", "%(num)d份没有处理：%(reasons)s", len(failed),
                        reasons=_("；").join(failed)), "error")

@@ -433,3 +433,18 @@ def test_the_course_list_says_what_its_numbers_of_places_are(as_staff, staff, ma
 
     places = re.findall(r'<td data-label="名额">(.*?)</td>', page, re.S)
     assert sorted(places) == ["已录取 0 / 共 30", "已录取 3 / 共 50<br>绿色通道已录取 2 / 预留 10"]
+
+
+def test_the_course_list_runs_a_fixed_number_of_queries(count_queries, db, as_staff, staff, make_course):
+    def queries() -> int:
+        db.session.expire_all()
+        with count_queries() as statements:
+            assert as_staff.get("/manage/courses").status_code == 200
+        return len(statements)
+
+    for _ in range(2):
+        make_course(institution=staff.institution)
+    few = queries()
+    for _ in range(20):
+        make_course(institution=staff.institution)
+    assert queries() == few

@@ -286,6 +286,29 @@ def test_bulk_waitlisting_and_rejecting(db, client, login, school):
     assert status_of(db, apps["甲"]) == S.rejected
 
 
+def test_a_bulk_decision_that_moves_none_does_not_claim_to_have_handled_any(db, client, login, school):
+    staff, _, _, apps = school
+    login(staff)
+    page = client.post("/manage/applications/bulk", data={"application_ids": [str(apps["丁"].id)],
+                                                          "decision": "admitted"}, follow_redirects=True).text
+    assert "已处理0份" not in page and "已处理" not in page
+    assert "1份没有处理：丁（电工扶贫班）：这份报名现在是“已录取”，不能这样处理。" in page
+
+
+@pytest.mark.parametrize("bulk", [False, True], ids=["one", "bulk"])
+def test_a_reason_too_long_is_refused_in_plain_words(db, client, login, school, bulk):
+    staff, _, _, apps = school
+    login(staff)
+    data = {"decision": "rejected", "reason": "不符合" * 167}
+    if bulk:
+        page = client.post("/manage/applications/bulk", data={**data, "application_ids": [str(apps["甲"].id)]},
+                           follow_redirects=True).text
+    else:
+        page = client.post(f"/manage/applications/{apps['甲'].id}/decision", data=data).text
+    assert "理由最多写500个字。" in page
+    assert status_of(db, apps["甲"]) == S.submitted
+
+
 def test_bulk_with_nothing_ticked_says_so(client, login, school):
     staff, _, _, _ = school
     login(staff)
