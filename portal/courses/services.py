@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from sqlalchemy import and_, select
 from sqlalchemy.orm import contains_eager
@@ -121,6 +122,15 @@ def change_status(actor, course: Course, target: CourseStatus) -> Course:
     db.session.flush()
     record(actor, "course.status", course, before={"status": str(before)}, after={"status": str(target)})
     return course
+
+
+def publishing_problem(course: Course, on: date) -> str | None:
+    """Why staff may not publish (or reopen) the course on `on`, if they may not: one whose application
+    deadline has passed would be published with nobody able to apply."""
+    if course.apply_closes < on:
+        return _("报名截止日期（%(date)s）已经过了，发布后也没有人能报名。请先修改课程的报名日期，再发布。",
+                 date=format_date(course.apply_closes, "long"))
+    return None
 
 
 def _plain(value):

@@ -28,6 +28,7 @@ from portal.courses.services import (
     create_course,
     load_course,
     poverty_class_places,
+    publishing_problem,
     search_catalog,
     trades,
     update_course,
@@ -205,6 +206,9 @@ def set_status(course_id: int, status: str):
     except ValueError:
         abort(404)
     if StatusForm().validate_on_submit():
+        if target == CourseStatus.published and (problem := publishing_problem(course, today())):
+            flash(problem, "error")
+            return redirect(url_for("courses.manage"))
         before = course.status
         try:
             change_status(current_user, course, target)

@@ -322,6 +322,18 @@ def set_status(client, course_id: int, status: str):
     return client.post(f"/manage/courses/{course_id}/status/{status}", follow_redirects=True)
 
 
+@pytest.mark.parametrize("start", [CourseStatus.draft, CourseStatus.closed])
+def test_a_course_past_its_application_deadline_is_not_published(db, as_staff, staff, make_course, start):
+    """Nobody could apply to it: staff are told to move the dates first, and the course stays as it was."""
+    course = make_course(institution=staff.institution, status=start, apply_opens=today() - timedelta(days=30),
+                         apply_closes=today() - timedelta(days=1))
+    page = set_status(as_staff, course.id, "published").text
+    assert flashes(page) == [f"报名截止日期（{(today() - timedelta(days=1)):%Y年%-m月%-d日}）已经过了，"
+                             "发布后也没有人能报名。请先修改课程的报名日期，再发布。"]
+    assert row(db, course.id)["status"] == start
+    assert audit(db) == []
+
+
 def test_publish_close_and_reopen(db, as_staff, staff, make_course):
     course = make_course(institution=staff.institution, status=CourseStatus.draft, title="育婴员班")
     for target, message in (("published", "已发布“育婴员班”。"), ("closed", "已关闭“育婴员班”的报名。"),
