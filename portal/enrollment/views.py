@@ -204,7 +204,8 @@ def _review_page(application: Application, form: DecisionForm):
     holder = db.session.get(User, application.student.account_id)
     return render_template("enrollment/review.html", application=application, student=application.student,
                            holder=holder, course=application.course, timeline=steps, proof=proof, position=position,
-                           form=form, allowed=[d for d in DECISIONS if d in TRANSITIONS[application.status]])
+                           general_left=places_open_to(application.course, False), form=form,
+                           allowed=[d for d in DECISIONS if d in TRANSITIONS[application.status]])
 
 
 @bp.get("/manage/applications/<int:application_id>")

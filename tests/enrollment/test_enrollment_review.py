@@ -224,6 +224,8 @@ def test_admitting_outside_the_green_channel_to_reserved_places_only_says_they_a
     page = client.get(f"/manage/applications/{waiting.id}").text
     assert "剩下的2个名额是绿色通道预留名额，只能录取建档立卡家庭的学生。" in page
     assert "名额已满" not in page
+    facts = dict(re.findall(r"<dt>(.*?)</dt><dd>(.*?)</dd>", page))
+    assert (facts["剩余名额"], facts["普通名额"]) == ("2 / 3", "剩余 0 / 1")  # the page shows why beforehand
     assert status_of(db, waiting) == S.submitted
 
 
