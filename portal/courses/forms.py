@@ -2,7 +2,7 @@
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, StringField, SubmitField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -13,7 +13,7 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from portal.common.forms import AmountField, NumberField, PortalForm
+from portal.common.forms import AmountField, LinesField, NumberField, PortalForm
 from portal.common.i18n import N_
 from portal.courses.models import KIND_LABELS, LEVEL_LABELS, MODE_LABELS, CourseStatus
 from portal.courses.services import MAX_OFFER_DAYS
@@ -26,6 +26,10 @@ def _choices(labels):
 def _filter_choices(labels, blank: str):
     """Choices for the catalog's filters: msgids, which the catalog template translates."""
     return [("", blank)] + [(k.value, v) for k, v in labels.items()]
+
+
+# A course's description and how to apply: a page or two, not a pasted document.
+MAX_TEXT = 2000
 
 
 class RequiredWhenSent(InputRequired):
@@ -95,8 +99,10 @@ class CourseForm(PortalForm):
     fee_waiver = BooleanField(_l("免学费"))
     national_grant = BooleanField(_l("国家助学金"))
     living_allowance = BooleanField(_l("生活补助"))
-    description = TextAreaField(_l("课程介绍"), validators=[Optional()])
-    how_to_apply = TextAreaField(_l("报名方式"), validators=[Optional()],
+    description = LinesField(_l("课程介绍"), validators=[
+        Optional(), Length(max=MAX_TEXT, message=_l("最多写%(max)d个字。", max=MAX_TEXT))])
+    how_to_apply = LinesField(_l("报名方式"), validators=[
+        Optional(), Length(max=MAX_TEXT, message=_l("最多写%(max)d个字。", max=MAX_TEXT))],
                                  description=_l("学生在本平台上报名。这里可以写到哪里能请人帮忙报名、录取后报到要带什么。"))
     submit = SubmitField(_l("保存"))
 

@@ -144,6 +144,8 @@ BAD_VALUES = [
     pytest.param(dict(fee_yuan=""), "fee_yuan", "请填写费用，免费请填0。", id="fee-missing"),
     pytest.param(dict(region_code="999999"), "region_code", "不是有效的选择", id="region-unknown"),
     pytest.param(dict(kind="bogus"), "kind", "不是有效的选择", id="kind-unknown"),
+    pytest.param(dict(description="课" * 2001), "description", "最多写2000个字。", id="description-too-long"),
+    pytest.param(dict(how_to_apply="到" * 2001), "how_to_apply", "最多写2000个字。", id="how-to-apply-too-long"),
     pytest.param(dict(offer_days=""), "offer_days", "请填写确认入学期限，例如7天。", id="offer-days-missing"),
     pytest.param(dict(offer_days="0"), "offer_days", "确认入学期限要在1到60天之间。", id="offer-days-zero"),
     pytest.param(dict(offer_days="61"), "offer_days", "确认入学期限要在1到60天之间。", id="offer-days-too-long"),
