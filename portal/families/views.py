@@ -38,6 +38,7 @@ from portal.families.services import (
     delete_document,
     document_counts,
     documents_of,
+    enrollments_of,
     has_applications,
     load_document,
     masked_id,
@@ -104,9 +105,10 @@ def _own_student(student_id: int) -> Student:
 def family():
     """Who: applicants. Their family's student profiles, each with its verification and next step."""
     students = students_of(current_user)
+    following = applications_to_follow(s.id for s in students)
     return render_template("families/family.html", students=students, today=today(),
                            documents=document_counts(s.id for s in students), age_on=age_on,
-                           following=applications_to_follow(s.id for s in students))
+                           following=following, enrolled=enrollments_of(following.values()))
 
 
 @bp.route("/family/students/new", methods=["GET", "POST"])
@@ -150,10 +152,11 @@ def student(student_id: int):
 
 def _student_page(student: Student, form: DocumentForm):
     documents = documents_of(student)
+    following = applications_to_follow([student.id]).get(student.id)
     return render_template("families/student.html", student=student, form=form, documents=documents,
                            deletable={d.id for d in documents if not reviewed(student, d)},
-                           today=today(), age_on=age_on, back_to=_back_to(),
-                           following=applications_to_follow([student.id]).get(student.id))
+                           today=today(), age_on=age_on, back_to=_back_to(), following=following,
+                           enrolled=enrollments_of([following] if following else []))
 
 
 @bp.post("/family/students/<int:student_id>/documents")

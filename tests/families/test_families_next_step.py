@@ -102,7 +102,24 @@ def test_an_enrolled_student_is_told_the_day_and_time_to_report(as_applicant, ap
     transition(None, application, S.accepted)
     day = format_date(course.report_date, "long", locale="zh_Hans_CN")
     for shown in pages(as_applicant, page, student):
-        assert f"下一步： 已在“电工扶贫班”入学，到校报到时间：{day} 上午 8:00–11:30 。 查看录取通知书" in shown
+        assert f"下一步： 已在“电工扶贫班”入学，到校报到时间：{day} 上午 8:00–11:30 。 下载录取通知书" in shown
+
+
+def test_an_enrolled_student_s_notice_downloads_straight_from_the_family_pages(db, as_applicant, applicant, student,
+                                                                              make_course):
+    """Not a link to another page where the notice is to be found: the PDF itself, from the card and the student's
+    page alike."""
+    from portal.enrollment.models import Enrollment
+    application = submit_application(applicant, student, make_course(title="电工扶贫班", reserved_places=0), today())
+    transition(None, application, S.admitted)
+    transition(None, application, S.accepted)
+    enrollment = db.session.query(Enrollment).filter_by(application_id=application.id).one()
+    link = (f'<a href="/enrollments/{enrollment.id}/notice.pdf">下载录取通知书'
+            f'<span class="visually-hidden"> {student.name}</span></a>')
+    for url in ("/family", f"/family/students/{student.id}"):
+        assert link in as_applicant.get(url).text
+    pdf = as_applicant.get(f"/enrollments/{enrollment.id}/notice.pdf")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
 
 
 def test_the_family_page_runs_the_same_queries_for_one_applicant_or_five(db, as_applicant, applicant, make_student,
@@ -120,3 +137,16 @@ def test_the_family_page_runs_the_same_queries_for_one_applicant_or_five(db, as_
     with queries() as five:
         assert "下一步" in as_applicant.get("/family").text
     assert five[0] == one[0]
+
+
+def test_a_name_that_differs_from_the_registry_can_be_corrected_until_the_student_applies(
+        db, as_applicant, applicant, make_student, make_registry_person, id_number, make_course):
+    from portal.families.models import Verification
+    number = id_number()
+    make_registry_person("黎小红", number)
+    misnamed = make_student(account=applicant, name="黎小梅", number=number, verification=Verification.name_mismatch)
+    edit = f'<a href="/family/students/{misnamed.id}/edit">修改姓名<span class="visually-hidden"> 黎小梅</span></a>'
+    assert edit in as_applicant.get("/family").text
+    submit_application(applicant, misnamed, make_course(), today())
+    assert misnamed.verification == Verification.name_mismatch
+    assert "修改姓名" not in as_applicant.get("/family").text  # fixed once applied: the school corrects it
