@@ -315,9 +315,48 @@ def test_each_student_is_told_where_they_stand_for_the_green_channel(db, client,
     assert green_hint(page, refused).startswith(
         "证明材料没有通过学校审核，这次报名不走绿色通道。可以在学生资料页上传新的贫困证明或户口簿")
     assert upload_link(refused, "上传新的证明材料") in page
-    assert green_hint(page, misnamed).startswith("姓名和建档立卡名单上的不一致，这次报名不走绿色通道。")
+    # A misspelt name can still be corrected before applying, and never after: the family is told so and
+    # offered the correction first, coming back here once it is saved.
+    assert green_hint(page, misnamed) == (
+        "姓名和建档立卡名单上的不一致，现在报名不走绿色通道。请先核对姓名是否和户口簿上的一样，"
+        "填错了请改正后再报名：报名后姓名不能再修改。修改姓名 黎小江 "
+        "也可以在学生资料页上传贫困证明或户口簿，学校审核通过后走绿色通道。上传证明材料 黎小江")
+    assert (f'<a href="/family/students/{misnamed.id}/edit?next=/courses/{course.id}/apply">修改姓名'
+            f'<span class="visually-hidden"> 黎小江</span></a>') in page
     assert upload_link(misnamed, "上传证明材料") in page
     assert f'value="{unlisted.id}" aria-describedby="student-{unlisted.id}-green">' in page
+
+
+def test_a_name_corrected_from_the_apply_page_takes_the_green_channel(db, client, login, make_user, make_course,
+                                                                      make_registry_person, make_student, id_number):
+    parent = make_user(Role.applicant)
+    course = make_course(reserved_places=5)
+    number = id_number()
+    make_registry_person("黎小江", number)
+    misnamed = make_student(account=parent, name="黎小红", number=number, verification=Verification.name_mismatch)
+    login(parent)
+    edit = f"/family/students/{misnamed.id}/edit?next=/courses/{course.id}/apply"
+    assert f'href="{edit}"' in client.get(f"/courses/{course.id}/apply").text
+    form = client.get(edit).text
+    assert 'readonly' not in form.split('id="name"')[1].split(">")[0]  # not applied yet: the name can change
+    response = client.post(edit, data={"name": "黎小江", "relation": "grandchild", "region_code": "",
+                                       "id_number": "", "next": f"/courses/{course.id}/apply"})
+    assert response.status_code == 302 and response.location.endswith(f"/courses/{course.id}/apply")
+    assert green_hint(client.get(f"/courses/{course.id}/apply").text, misnamed) == "报名走绿色通道。"
+
+
+def test_after_applying_a_misnamed_student_is_not_asked_to_correct_the_name(
+        db, client, login, make_user, make_course, make_registry_person, make_student, id_number, apply):
+    parent = make_user(Role.applicant)
+    number = id_number()
+    make_registry_person("黎小红", number)
+    misnamed = make_student(account=parent, name="黎小江", number=number, verification=Verification.name_mismatch)
+    application = apply(misnamed, make_course(reserved_places=5))
+    login(parent)
+    page = client.get("/applications").text
+    hint = page.split(f'id="application-{application.id}-green">')[1].split("</p>")[0]
+    assert "姓名填错了的，请联系报名学校更正。" in hint  # the name is fixed now: only the school can
+    assert "请核对姓名" not in hint and "/edit" not in hint
 
 
 def test_the_green_channel_is_not_mentioned_where_it_does_not_apply(db, client, login, make_user, make_course,
