@@ -284,6 +284,27 @@ def test_home_search_form_goes_to_the_catalog(client, make_course):
     assert "中式烹调师培训班" in client.get(form.group(1), query_string={"q": "烹调"}).text
 
 
+def test_home_points_a_logged_in_family_to_their_applications_and_new_messages(db, client, login, make_user):
+    from portal.notifications.services import notify
+    family = make_user(Role.applicant, name="黎奶奶")
+    login(family)
+    mine = section(client.get("/").text, "mine-title")
+    assert "您好，黎奶奶" in mine
+    assert 'href="/applications">我的报名</a>' in mine and 'href="/family">我的家庭</a>' in mine
+    assert "报名结果、录取和确认入学，都在“我的报名”里。" in mine
+    notify(family, "%(student)s已被录取。", "/applications", student="黎小海")
+    db.session.flush()
+    mine = section(client.get("/").text, "mine-title")
+    assert "您有1条新消息。" in mine and 'href="/notifications">看消息</a>' in mine
+
+
+@pytest.mark.parametrize("role", [None, Role.staff])
+def test_home_has_no_family_box_for_visitors_or_staff(client, login, make_user, make_institution, role):
+    if role:
+        login(make_user(role, institution_id=make_institution().id))
+    assert 'id="mine-title"' not in client.get("/").text
+
+
 # --- the money filter ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("lang, fen, expected", [
