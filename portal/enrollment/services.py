@@ -126,6 +126,8 @@ def transition(actor: User | None, application: Application, to: ApplicationStat
         if to == S.accepted and application.offer_expires_on < today():
             raise EnrollmentError(N_("确认入学的期限已过，这个名额已经失效。"))
         if to == S.admitted:
+            if course.end_date < today():  # an offer to a finished course is a place nobody can take
+                raise NoPlaceLeft(N_("这门课程已经结束，不能再录取。"))
             reserved = _take_place(course, application.green_channel, reserved_only)
             if reserved is None:
                 raise _no_place_for(course, application.green_channel, reserved_only)

@@ -131,6 +131,24 @@ def test_admitting_when_full_is_refused_and_changes_nothing(db, at_state, plain_
     assert other.status == S.waitlisted
 
 
+def test_a_finished_course_admits_nobody_nor_gives_a_freed_place_to_its_waiting_list(
+        db, make_course, plain_student, apply, staff_of, check_places):
+    course = make_course(capacity=1, reserved_places=0)
+    staff = staff_of(course)
+    holder, waiting, late = (apply(plain_student(), course) for _ in range(3))
+    transition(staff, holder, S.admitted)
+    transition(staff, waiting, S.waitlisted)
+    course.start_date, course.end_date = today() - timedelta(days=30), today() - timedelta(days=1)
+    db.session.flush()
+    with pytest.raises(NoPlaceLeft) as ended:
+        transition(staff, late, S.admitted)
+    assert ended.value.msgid == "这门课程已经结束，不能再录取。"
+    transition(None, holder, S.declined)  # the place frees, but the course is over
+    db.session.expire_all()
+    assert [db.session.get(Application, a.id).status for a in (late, waiting)] == [S.submitted, S.waitlisted]
+    check_places(course)
+
+
 @pytest.mark.parametrize("leave", [S.declined, S.lapsed, S.withdrawn])
 def test_leaving_admitted_frees_the_place_including_a_reserved_one(db, make_course, green_student, apply, staff_of,
                                                                    check_places, leave):
