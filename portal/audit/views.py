@@ -8,7 +8,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.audit import bp
-from portal.audit.display import changes
+from portal.audit.display import changes, object_names
 from portal.audit.export import EXPORT_KEPT_DAYS, log_workbook, run_export, start_export
 from portal.audit.forms import ACTION_LABELS, OBJECT_LABELS, AuditFilterForm
 from portal.audit.models import EXPORT_STATUS_LABELS, AuditEntry, AuditExport, ExportStatus
@@ -68,7 +68,9 @@ def log():
              if len(entries) > PER_PAGE else None)
     more_in_use = any(f.data is not None and f.data != "" or f.errors
                       for f in (form.object_id, form.actor, form.start, form.end))
-    return render_template("audit/log.html", form=form, more_in_use=more_in_use, entries=entries[:PER_PAGE],
+    entries = entries[:PER_PAGE]
+    return render_template("audit/log.html", form=form, more_in_use=more_in_use, entries=entries,
+                           names=object_names(entries),
                            older=older, exportable=bool(entries) and not form.errors, exports=_own_exports(),
                            export_args={k: v for k, v in request.args.items() if k != "before"}, changes=changes,
                            object_page=object_page, ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS,

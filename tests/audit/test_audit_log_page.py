@@ -22,6 +22,7 @@ from portal.common.spreadsheets import XLSX
 from portal.courses.models import CourseStatus
 from portal.courses.services import change_status, update_course
 from portal.db import SHANGHAI
+from portal.enrollment.models import Application
 from portal.enrollment.services import GREEN_CHANNEL
 from portal.registry.services import reveal_id
 
@@ -188,6 +189,51 @@ def test_older_entries_come_page_by_page_in_a_fixed_number_of_queries(db, client
     assert not set(entries(first)) & set(entries(rest))
 
 
+def test_an_entry_names_its_object_and_the_institution_it_records(db, as_admin, admin, make_user, make_institution,
+                                                                   make_course, make_student, make_registry_person):
+    """An admin reading 停用账号 账号 #7 is told whose account it was, without opening anything."""
+    college = make_institution(name="三亚技师学院")
+    teacher = make_user(Role.staff, name="离职的老师", mobile="13911112222", institution_id=college.id)
+    record(admin, "user.create", teacher, after={"role": "staff", "institution_id": college.id, "region_code": None})
+    record(admin, "user.deactivate", teacher, before={"active": True}, after={"active": False})
+    application = Application(student_id=make_student(name="黄明轩").id,
+                              course_id=make_course(title="电工扶贫班", institution=college).id)
+    db.session.add(application)
+    db.session.flush()
+    record(None, "application.transition", application, before={"status": "submitted"}, after={"status": "admitted"})
+    reveal_id(admin, make_registry_person("黎小海"))
+    db.session.flush()
+
+    revealed, admitted, deactivated, created = entries(as_admin.get(LOG).text)[:4]
+
+    assert f"停用账号 账号 #{teacher.id} 离职的老师（13911112222）" in deactivated
+    assert f"创建账号 账号 #{teacher.id} 离职的老师（13911112222）" in created
+    assert "所属机构 三亚技师学院" in created and "所属机构编号" not in created
+    assert f"报名 #{application.id} 黄明轩 · 电工扶贫班" in admitted
+    assert "建档立卡人员 #" in revealed and "黎小海" in revealed
+
+
+def test_naming_the_objects_takes_a_fixed_number_of_queries(db, as_admin, admin, count_queries, make_user,
+                                                             make_course, make_registry_person, id_number):
+    def add(n: int) -> None:
+        for _ in range(n):
+            record(admin, "user.deactivate", make_user(Role.staff), before={"active": True}, after={"active": False})
+            record(admin, "course.update", make_course(), before={"hours": 1}, after={"hours": 2})
+            reveal_id(admin, make_registry_person(number=id_number()))
+        db.session.flush()
+
+    def queries() -> int:
+        db.session.expire_all()
+        with count_queries() as statements:
+            assert entries(as_admin.get(LOG).text)
+        return len(statements)
+
+    add(1)
+    few = queries()
+    add(10)
+    assert queries() == few
+
+
 def test_admins_see_the_log_in_their_menu(as_admin):
     assert f'<a href="{LOG}">操作日志</a>' in as_admin.get("/").text
 
@@ -245,21 +291,24 @@ def test_the_filtered_log_exports_to_excel_a_row_per_field_changed(db, client, a
     assert export_form(page)["object_id"] == str(course.id)
     header, *rows = exported(as_admin.post(f"{LOG}/exports", data=export_form(page)))
 
-    assert header == ("时间", "操作人", "操作人账号", "操作", "对象", "对象编号", "内容", "修改前", "修改后")
-    assert [row[1:7] for row in rows] == [
-        ("钱老师", second.mobile, "修改课程", "课程", course.id, "名称"),
-        ("钱老师", second.mobile, "修改课程", "课程", course.id, "总课时"),
-        ("钱老师", second.mobile, "发布或关闭课程", "课程", course.id, "状态"),
-        ("赵老师", first.mobile, "创建课程", "课程", course.id, "名称"),
-        ("赵老师", first.mobile, "创建课程", "课程", course.id, "状态")]
-    assert rows[0][8] == '=HYPERLINK("http://x")'  # text, never a formula the spreadsheet would run
-    assert rows[2][7:] == ("草稿", "已发布") and rows[4][7:] == (None, "草稿")
+    assert header == ("时间", "操作人", "操作人账号", "操作", "对象", "对象编号", "对象名称", "内容", "修改前",
+                      "修改后")
+    title = '=HYPERLINK("http://x")'  # the course's name now: text, never a formula the spreadsheet would run
+    assert [row[1:8] for row in rows] == [
+        ("钱老师", second.mobile, "修改课程", "课程", course.id, title, "名称"),
+        ("钱老师", second.mobile, "修改课程", "课程", course.id, title, "总课时"),
+        ("钱老师", second.mobile, "发布或关闭课程", "课程", course.id, title, "状态"),
+        ("赵老师", first.mobile, "创建课程", "课程", course.id, title, "名称"),
+        ("赵老师", first.mobile, "创建课程", "课程", course.id, title, "状态")]
+    assert rows[0][9] == title
+    assert rows[2][8:] == ("草稿", "已发布") and rows[4][8:] == (None, "草稿")
     made_at = yesterday.astimezone(SHANGHAI).replace(tzinfo=None, microsecond=0)
     assert abs(rows[4][0] - made_at) <= timedelta(seconds=1)  # a date and time Excel can sort, in China's time
 
     client.set_cookie("lang", "en", domain="portal.test")
     header, *rows = exported(as_admin.post(f"{LOG}/exports", data={"action": "user.create"}))
     assert header[0] == "Time" and len(rows) == 1 and rows[0][3] == "Create account"
+    assert "赵老师" in rows[0][6] and first.mobile in rows[0][6]  # whose account it was
 
 
 def test_an_export_with_a_bad_filter_goes_back_to_the_explained_page(as_admin, three):
