@@ -219,13 +219,15 @@ def confirm_leaving(actor, batch: RegistryImport) -> bool:
     """Queue a held full list again from its stored file, now to mark everyone it leaves out as left.
     The caller commits, then enqueues import_stored_file with the batch's new attempt. Returns False,
     changing nothing, when the batch is no longer held (confirmed already)."""
+    # The entry says how many the admin agreed to mark as left, as the button they pressed did.
     return _requeue(actor, batch, "registry_import.confirm_leaving", RegistryImport.status == ImportStatus.held,
-                    leaving_confirmed=True)
+                    recorded={"left": batch.left}, leaving_confirmed=True)
 
 
-def _requeue(actor, batch: RegistryImport, action: str, condition, **values) -> bool:
-    """Queue `batch` afresh (its counts and refusals dropped, its attempt counted on) if `condition` holds."""
-    before = {"status": str(batch.status), "left": batch.left}
+def _requeue(actor, batch: RegistryImport, action: str, condition, recorded: dict | None = None, **values) -> bool:
+    """Queue `batch` afresh (its counts and refusals dropped, its attempt counted on) if `condition` holds;
+    the audit entry records the status it leaves and `recorded`."""
+    before = {"status": str(batch.status)}
     requeued = db.session.execute(
         update(RegistryImport).where(RegistryImport.id == batch.id, RegistryImport.attempt == batch.attempt, condition)
         .values(attempt=RegistryImport.attempt + 1, status=ImportStatus.queued, progress_at=utcnow(),
@@ -236,7 +238,7 @@ def _requeue(actor, batch: RegistryImport, action: str, condition, **values) -> 
     if not requeued:
         return False
     db.session.execute(delete(RegistryRejection).where(RegistryRejection.import_id == batch.id))
-    record(actor, action, batch, before=before, after={"status": str(batch.status)})
+    record(actor, action, batch, before=before, after={"status": str(batch.status), **(recorded or {})})
     return True
 
 

@@ -741,7 +741,11 @@ def test_a_full_list_leaving_out_most_of_the_registry_waits_for_the_admins_confi
     assert (batch.status, batch.unchanged, batch.left, batch.rejected) == (ImportStatus.done, 2, 12, 1)
     assert sum(person.in_registry for person in people(db).values()) == 2
     assert db.session.scalar(select(func.count()).select_from(RegistryFile)) == 0
-    assert db.session.scalar(select(func.count()).where(AuditEntry.action == "registry_import.confirm_leaving")) == 1
+    entry = db.session.scalars(select(AuditEntry).where(AuditEntry.action == "registry_import.confirm_leaving")).one()
+    assert (entry.before, entry.after) == ({"status": "held"}, {"status": "queued", "left": 12})
+    # The log says how many the admin agreed to mark as left, not a count running out to nothing.
+    logged = text(as_admin.get("/admin/audit?action=registry_import.confirm_leaving"))
+    assert "状态 待确认 → 排队中 退出名单 12" in logged and "12 →" not in logged
     assert "这是完整名单" not in as_admin.get(confirmed.location).text
 
 
