@@ -253,7 +253,8 @@ def bulk_decide():
             "ids": list(dict.fromkeys(form.application_ids.data or ()))[:QUEUE_PAGE_SIZE],
             "reason": (form.reason.data or "")[:BULK_REASON_KEPT],
             "errors": {f.name: [str(e) for e in f.errors] for f in form if f.errors}}
-        return redirect(back)
+        # To the form and its message, below a page of up to fifty rows that would hide it on a phone.
+        return redirect(back + "#bulk")
     ids = list(dict.fromkeys(form.application_ids.data))
     found = institution_applications(current_user.institution_id, ids)
     to, reason = S(form.decision.data), (form.reason.data or "").strip()

@@ -315,9 +315,10 @@ def test_bulk_with_nothing_ticked_says_so(client, login, school):
     staff, _, _, _ = school
     login(staff)
     response = client.post("/manage/applications/bulk", data={"decision": "admitted", "next": "https://evil.test/"})
-    assert response.status_code == 302 and response.location == "/manage/applications"  # never elsewhere
+    # never elsewhere; straight to the form and its message, below the page's rows
+    assert response.status_code == 302 and response.location == "/manage/applications#bulk"
     page = client.get(response.location).text
-    assert "请先勾选要处理的报名。" in page
+    assert "请先勾选要处理的报名。" in page and '<fieldset class="bulk" id="bulk">' in page
     assert names_in_queue(page) == ["乙", "戊", "甲", "丙"]
 
 
@@ -332,7 +333,7 @@ def test_a_refused_bulk_decision_keeps_the_ticks_the_reason_and_the_filters(db, 
     response = client.post("/manage/applications/bulk", data={
         "application_ids": [str(apps["乙"].id), str(apps["丙"].id)], "decision": "admitted", "reason": "a" * 501,
         "next": back})
-    assert response.status_code == 302 and response.location == back  # reloading the page sends nothing again
+    assert response.status_code == 302 and response.location == back + "#bulk"  # a reload sends nothing again
     page = client.get(back).text
     assert "请按提示修改标出的内容后再提交。" in page
     assert names_in_queue(page) == ["乙", "丙"]  # still the course asked for
