@@ -65,11 +65,17 @@ def _shown(field: str, value) -> str:
     return str(value)
 
 
-def _index(upload_form: UploadForm, lookup_form: LookupForm):
-    batches = db.session.scalars(select(RegistryImport).options(joinedload(RegistryImport.created_by))
-                                 .order_by(RegistryImport.id.desc()).limit(IMPORTS_SHOWN)).all()
+def _index(upload_form: UploadForm, lookup_form: LookupForm, before: int | None = None):
+    """The registry page with IMPORTS_SHOWN imports, newest first: those older than import `before` when given,
+    with a link on to the older ones while there are any."""
+    query = select(RegistryImport).options(joinedload(RegistryImport.created_by))
+    if before is not None:
+        query = query.where(RegistryImport.id < before)
+    batches = db.session.scalars(query.order_by(RegistryImport.id.desc()).limit(IMPORTS_SHOWN + 1)).all()
+    older = (url_for("registry.imports", before=batches[IMPORTS_SHOWN - 1].id, _anchor="imports-heading")
+             if len(batches) > IMPORTS_SHOWN else None)
     return render_template("registry/index.html", upload_form=upload_form, lookup_form=lookup_form,
-                           batches=batches, **LABELS)
+                           batches=batches[:IMPORTS_SHOWN], older=older, earlier_page=before is not None, **LABELS)
 
 
 @bp.url_value_preprocessor
@@ -90,8 +96,9 @@ def _upload_too_large(e):
 @bp.get("/admin/registry")
 @role_required(Role.admin)
 def imports():
-    """Who: admin. Upload a registry file, see past imports, look a person up by ID number."""
-    return _index(UploadForm(prefix="upload"), LookupForm(prefix="lookup"))
+    """Who: admin. Upload a registry file, see past imports (older ones page by page), look a person up by
+    ID number."""
+    return _index(UploadForm(prefix="upload"), LookupForm(prefix="lookup"), request.args.get("before", type=int))
 
 
 @bp.post("/admin/registry/imports")

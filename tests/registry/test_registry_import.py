@@ -729,6 +729,7 @@ def test_a_full_list_leaving_out_most_of_the_registry_waits_for_the_admins_confi
     page = text(as_admin.get(response.location))
     assert registry_state(imports=False) == before
     assert "状态 待确认" in page and "第 4 行" in page  # what it refused is shown already
+    assert "检查完成时间" in page and "完成时间" not in page.replace("检查完成时间", "")  # checked, not imported
     assert "名单还没有改动：这份完整名单没有列出名单中现有的 12 人，导入后他们都会被标记为已退出名单。" in page
     assert "如果这份文件只是部分名单（例如一个乡镇的），请重新上传，并选择“部分名单”。" in page
     assert "名单.csv 待确认" in text(as_admin.get("/admin/registry"))
@@ -1017,6 +1018,7 @@ def test_an_import_queued_behind_a_long_job_waits_while_the_worker_is_alive(db, 
 
     page = as_admin.get(f"/admin/registry/imports/{waiting.id}")
     assert "状态 排队中" in text(page) and "refresh" in page.text
+    assert "正在排队，马上开始读取文件。" in text(page) and "0 / 0" not in text(page)  # no rows counted yet
     waiting.status, waiting.progress_at = ImportStatus.running, long_ago  # begun, then silent: its run was stopped
     db.session.flush()
     assert "状态 已中断" in text(as_admin.get(f"/admin/registry/imports/{waiting.id}"))

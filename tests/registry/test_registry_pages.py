@@ -78,6 +78,33 @@ def test_the_registry_page_lists_past_imports(db, as_admin, admin, text):
     assert "补充名单.csv 部分名单 失败" in shown
 
 
+def test_older_imports_are_listed_page_by_page_in_a_fixed_number_of_queries(db, as_admin, admin, count_queries,
+                                                                            monkeypatch):
+    """Years of monthly lists from every county run past one page: the oldest stay within reach."""
+    from portal.registry import views
+    monkeypatch.setattr(views, "IMPORTS_SHOWN", 3)
+    for n in range(7):
+        db.session.add(RegistryImport(filename=f"第{n}批.csv", sha256="0" * 64, size=1, status=ImportStatus.done,
+                                      created_by_id=admin.id))
+    db.session.flush()
+
+    def files(page: str) -> list[str]:
+        return re.findall(r"第\d批\.csv", page)
+
+    newest = as_admin.get("/admin/registry").text
+    assert files(newest) == ["第6批.csv", "第5批.csv", "第4批.csv"]
+    older = re.search(r'<a class="button secondary" href="([^"]+)">更早的导入记录</a>', newest).group(1)
+    db.session.expire_all()
+    with count_queries() as three_shown:
+        middle = as_admin.get(older).text
+    assert files(middle) == ["第3批.csv", "第2批.csv", "第1批.csv"] and "最近的导入记录" in middle
+    db.session.expire_all()
+    with count_queries() as one_shown:
+        oldest = as_admin.get(re.search(r'href="([^"]+)">更早的导入记录', middle).group(1)).text
+    assert files(oldest) == ["第0批.csv"] and "更早的导入记录" not in oldest
+    assert len(three_shown) == len(one_shown)
+
+
 def test_the_person_page_masks_the_id_number(as_admin, listed, text):
     number, person = listed
 
