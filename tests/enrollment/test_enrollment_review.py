@@ -180,6 +180,8 @@ def test_rejecting_needs_a_reason_which_the_family_is_told(db, client, login, sc
     url = f"/manage/applications/{apps['甲'].id}/decision"
     response = client.post(url, data={"decision": "rejected", "reason": " "})
     assert response.status_code == 200 and "不录取时请写明理由。" in response.text
+    # the form comes back scrolled to its message, at the foot of a page as long as several phone screens
+    assert f'action="{url}#decision-title"' in response.text and 'id="decision-title"' in response.text
     assert status_of(db, apps["甲"]) == S.submitted
     assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == entries
     client.post(url, data={"decision": "rejected", "reason": "年龄不符合要求"})
