@@ -162,7 +162,7 @@ def _queue_filters(form: QueueFilterForm, args: MultiDict, course_ids: set[int])
 @role_required(Role.staff)
 def review_queue():
     """Who: institution staff. Their institution's applications, filtered; by default those awaiting a decision."""
-    return _queue_page(request.args, _refused_bulk_form(), request.full_path)
+    return _queue_page(request.args, _refused_bulk_form, request.full_path)
 
 
 def _refused_bulk_form() -> BulkDecisionForm:
@@ -176,8 +176,9 @@ def _refused_bulk_form() -> BulkDecisionForm:
     return form
 
 
-def _queue_page(args: MultiDict, bulk_form: BulkDecisionForm, back: str):
-    """The queue filtered by `args`, with the bulk form as given (its ticks, reason and errors) returning to `back`."""
+def _queue_page(args: MultiDict, bulk_form: Callable[[], BulkDecisionForm], back: str):
+    """The queue filtered by `args`, with the bulk form `bulk_form` gives (its ticks, reason and errors) returning
+    to `back`. A page past the last (decisions made on it moved its rows away) goes to the last."""
     institution_id = current_user.institution_id
     own_courses = select(Course.id).where(Course.institution_id == institution_id)
     if lapse_overdue(today(), Application.course_id.in_(own_courses)):
@@ -190,6 +191,9 @@ def _queue_page(args: MultiDict, bulk_form: BulkDecisionForm, back: str):
     page = min(max(1, args.get("page", 1, type=int)), MAX_QUEUE_PAGE)
     results = queue_page(institution_id, filters, page, QUEUE_PAGE_SIZE)
     page_args = {k: v for k, v in args.items() if k != "page" and v}
+    if page > results.pages:
+        return redirect(url_for("enrollment.review_queue", page=results.pages, **page_args))
+    bulk_form = bulk_form()
     return render_template("enrollment/queue.html", form=form, results=results, page_args=page_args,
                            positions=waitlist_positions(results.rows),
                            bulk_form=bulk_form, picked=set(bulk_form.application_ids.data or ()), back=back,

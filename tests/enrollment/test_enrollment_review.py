@@ -313,6 +313,21 @@ def test_a_reason_too_long_is_refused_in_plain_words(db, client, login, school, 
     assert status_of(db, apps["甲"]) == S.submitted
 
 
+def test_a_page_past_the_last_goes_to_the_last_with_its_filters(db, client, login, school, monkeypatch):
+    """Deciding every application on the last page moves them out of the pending queue: coming back to that
+    page shows the last one there is, not an empty page under a count of applications."""
+    staff, _, welding, apps = school
+    monkeypatch.setattr("portal.enrollment.views.QUEUE_PAGE_SIZE", 1)
+    login(staff)
+    response = client.get(f"/manage/applications?course={welding.id}&page=2")
+    assert response.status_code == 200 and names_in_queue(response.text) == ["丙"]
+    transition(staff, apps["丙"], S.waitlisted)
+    response = client.get(f"/manage/applications?course={welding.id}&page=2")
+    assert response.status_code == 302
+    assert response.location == f"/manage/applications?page=1&course={welding.id}"
+    assert names_in_queue(client.get(response.location).text) == ["乙"]
+
+
 def test_bulk_with_nothing_ticked_says_so(client, login, school):
     staff, _, _, _ = school
     login(staff)
