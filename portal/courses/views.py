@@ -134,7 +134,7 @@ def manage():
     courses = db.session.scalars(select(Course).where(Course.institution_id == current_user.institution_id)
                                  .order_by(Course.start_date.desc(), Course.id.desc())).all()
     return render_template("courses/manage.html", courses=courses, status_form=StatusForm(),
-                           transitions=STATUS_TRANSITIONS, actions=STATUS_ACTIONS)
+                           transitions=STATUS_TRANSITIONS, actions=STATUS_ACTIONS, today=today())
 
 
 COURSE_FIELDS = ("title", "trade", "level", "kind", "mode", "region_code", "address", "schedule", "hours",

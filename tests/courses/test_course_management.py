@@ -462,3 +462,17 @@ def test_the_course_list_runs_a_fixed_number_of_queries(count_queries, db, as_st
     for _ in range(20):
         make_course(institution=staff.institution)
     assert queries() == few
+
+
+def test_the_course_list_says_when_a_published_course_is_not_taking_applications(as_staff, staff, make_course):
+    """Published is not the same as open: staff see which courses families cannot apply to today."""
+    make_course(institution=staff.institution, title="已截止班", apply_opens=today() - timedelta(days=30),
+                apply_closes=today() - timedelta(days=1))
+    make_course(institution=staff.institution, title="未开始班", apply_opens=today() + timedelta(days=3))
+    make_course(institution=staff.institution, title="报名中班")
+    page = as_staff.get("/manage/courses").text
+    statuses = dict(re.findall(r'<th scope="row"><a [^>]*>(.*?)</a></th>.*?<td data-label="状态">(.*?)</td>',
+                               page, re.S))
+    assert statuses["已截止班"] == "已发布<br>报名已结束。"
+    assert statuses["未开始班"] == f"已发布<br>{today() + timedelta(days=3):%Y年%-m月%-d日} 开始报名。"
+    assert statuses["报名中班"] == "已发布"
