@@ -105,6 +105,13 @@ def test_a_taken_login_is_told_together_with_the_forms_other_mistakes(admin_clie
     assert user_count(db) == before
 
 
+def test_the_new_account_forms_mistakes_are_shown_in_view(admin_client):
+    """The form comes after the list of every account: a refused form is answered scrolled to itself."""
+    page = admin_client.get("/admin/accounts").text
+    assert '<h2 id="new-account-heading">' in page
+    assert 'action="/admin/accounts#new-account-heading"' in page
+
+
 def test_weak_initial_password_is_refused(admin_client, db, make_institution):
     response = admin_client.post("/admin/accounts", data={
         "name": "新账号", "login": "13611112222", "password": "12345678", "role": "staff",

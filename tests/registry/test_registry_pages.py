@@ -169,6 +169,13 @@ def test_lookup_of_a_number_not_listed_says_so(as_admin, id_number, listed, text
     assert response.status_code == 200 and "名单中没有这个身份证号。" in text(response)
 
 
+def test_a_lookup_answers_where_the_lookup_form_is(as_admin):
+    """The lookup form sits below the upload form, out of view on a phone: its answer is scrolled to."""
+    page = as_admin.get("/admin/registry").text
+    assert '<h2 id="lookup-heading">' in page
+    assert 'action="/admin/registry/lookup#lookup-heading"' in page
+
+
 def test_lookup_service_finds_only_people_in_the_registry(db, make_registry_person, id_number):
     here, gone = id_number(), id_number()
     person = make_registry_person("黎小海", here)
