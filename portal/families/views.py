@@ -1,10 +1,11 @@
 """An applicant's family pages (student profiles, proof uploads), proof downloads, and staff's verification."""
 from io import BytesIO
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from portal.auth.access import role_required
 from portal.auth.models import Role
@@ -139,8 +140,22 @@ def edit(student_id: int | None = None):
         else:
             db.session.commit()
             flash(_("已保存%(name)s的资料。", name=student.name), "success")
-            return redirect(safe_next(form.next.data, url_for("families.family")))
+            return redirect(_choosing(safe_next(form.next.data, url_for("families.family")), student))
     return render_template("families/edit.html", form=form, student=student)
+
+
+def _choosing(target: str, student: Student) -> str:
+    """`target`, and when it is a course's apply form, that form with the student chosen: a family who added
+    (or corrected) a student from the apply form came back to apply for them, not to pick them again."""
+    parts = urlsplit(target)
+    try:
+        endpoint = current_app.url_map.bind("").match(parts.path)[0]
+    except HTTPException:
+        return target
+    if endpoint != "enrollment.apply":
+        return target
+    query = [(k, v) for k, v in parse_qsl(parts.query) if k != "student"] + [("student", str(student.id))]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 @bp.get("/family/students/<int:student_id>")

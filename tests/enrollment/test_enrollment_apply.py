@@ -19,7 +19,7 @@ from portal.enrollment.services import (
     today,
     transition,
 )
-from portal.families.models import ProofDocument, Verification
+from portal.families.models import ProofDocument, Student, Verification
 
 S = ApplicationStatus
 
@@ -256,6 +256,34 @@ def test_when_every_student_has_applied_the_page_says_so_instead_of_a_form(db, c
     assert "确认报名" not in page and 'type="radio"' not in page
 
 
+def test_a_student_added_from_the_apply_page_comes_back_chosen(db, client, login, make_user, make_course,
+                                                               plain_student, id_number):
+    parent = make_user(Role.applicant)
+    course = make_course()
+    plain_student(account=parent, name="黎小海")  # another student, so the choice is not made by elimination
+    login(parent)
+    back = f"/courses/{course.id}/apply"
+    response = client.post(f"/family/students/new?next={back}", data={
+        "name": "黎小雨", "id_number": id_number(), "relation": "grandchild", "region_code": "", "next": back})
+    added = db.session.scalars(select(Student).where(Student.name == "黎小雨")).one()
+    assert response.status_code == 302 and response.location.endswith(f"{back}?student={added.id}")
+    page = client.get(response.location).text
+    checked = re.findall(r'<input type="radio" id="student-(\d+)"[^>]*\schecked', page)
+    assert checked == [str(added.id)]
+    # Submitted as it comes, the form applies for her.
+    client.post(back, data={"student_id": added.id})
+    assert db.session.scalars(select(Application).where(Application.student_id == added.id)).one()
+
+
+def test_a_student_saved_for_another_page_goes_back_to_it_unchanged(client, login, make_user, make_student):
+    parent = make_user(Role.applicant)
+    student = make_student(account=parent, name="黎小海")
+    login(parent)
+    response = client.post(f"/family/students/{student.id}/edit?next=/applications", data={
+        "name": "黎小海", "relation": "grandchild", "region_code": "", "id_number": "", "next": "/applications"})
+    assert response.status_code == 302 and response.location.endswith("/applications")
+
+
 def test_the_one_student_left_to_apply_is_chosen_already(db, client, login, make_user, make_course, plain_student,
                                                          apply):
     parent = make_user(Role.applicant)
@@ -341,8 +369,9 @@ def test_a_name_corrected_from_the_apply_page_takes_the_green_channel(db, client
     assert 'readonly' not in form.split('id="name"')[1].split(">")[0]  # not applied yet: the name can change
     response = client.post(edit, data={"name": "黎小江", "relation": "grandchild", "region_code": "",
                                        "id_number": "", "next": f"/courses/{course.id}/apply"})
-    assert response.status_code == 302 and response.location.endswith(f"/courses/{course.id}/apply")
-    assert green_hint(client.get(f"/courses/{course.id}/apply").text, misnamed) == "报名走绿色通道。"
+    assert response.status_code == 302
+    assert response.location.endswith(f"/courses/{course.id}/apply?student={misnamed.id}")
+    assert green_hint(client.get(response.location).text, misnamed) == "报名走绿色通道。"
 
 
 def test_after_applying_a_misnamed_student_is_not_asked_to_correct_the_name(
