@@ -19,7 +19,7 @@ from portal.courses.services import load_course
 from portal.db import today
 from portal.enrollment import bp
 from portal.enrollment.forms import DECISIONS, ActionForm, ApplyForm, BulkDecisionForm, DecisionForm, QueueFilterForm
-from portal.enrollment.models import STATUS_LABELS, TRANSITIONS, Application, ApplicationStatus
+from portal.enrollment.models import STATUS_LABELS, TRANSITIONS, Application, ApplicationStatus, Enrollment
 from portal.enrollment.services import (
     SYSTEM_REASONS,
     EnrollmentError,
@@ -206,8 +206,12 @@ def _review_page(application: Application, form: DecisionForm):
     position = waitlist_positions([application]).get(application.id)
     # The family's account holder: who staff call when the student's own phone is not given.
     holder = db.session.get(User, application.student.account_id)
+    # An enrolled student's notice, for a family who lost theirs or has no printer.
+    enrollment_id = db.session.scalar(select(Enrollment.id).where(Enrollment.application_id == application.id)) \
+        if application.status == S.accepted else None
     return render_template("enrollment/review.html", application=application, student=application.student,
-                           holder=holder, course=application.course, timeline=steps, proof=proof, position=position,
+                           enrollment_id=enrollment_id, holder=holder, course=application.course, timeline=steps,
+                           proof=proof, position=position,
                            general_left=places_open_to(application.course, False), form=form,
                            allowed=[d for d in DECISIONS if d in TRANSITIONS[application.status]])
 

@@ -504,3 +504,14 @@ def test_the_waiting_list_runs_a_fixed_number_of_queries(count_queries, db, clie
         return len(statements)
 
     assert queries(2) == queries(10)
+
+
+def test_staff_download_an_enrolled_students_admission_notice_from_the_review_page(db, client, login, school):
+    staff, _, _, apps = school
+    transition(None, apps["丁"], S.accepted)
+    login(staff)
+    page = client.get(f"/manage/applications/{apps['丁'].id}").text
+    [link] = re.findall(r'<a class="button secondary" href="(/enrollments/\d+/notice.pdf)">下载录取通知书</a>', page)
+    response = client.get(link)
+    assert response.status_code == 200 and response.mimetype == "application/pdf"
+    assert "下载录取通知书" not in client.get(f"/manage/applications/{apps['甲'].id}").text  # not enrolled
