@@ -145,8 +145,9 @@ def edit(student_id: int | None = None):
 
 
 def _choosing(target: str, student: Student) -> str:
-    """`target`, and when it is a course's apply form, that form with the student chosen: a family who added
-    (or corrected) a student from the apply form came back to apply for them, not to pick them again."""
+    """`target`, and when it is a course's apply form, that form with the student chosen: a family who added,
+    corrected or uploaded proof for a student from the apply form came back to apply for them, not to pick them
+    again."""
     parts = urlsplit(target)
     try:
         endpoint = current_app.url_map.bind("").match(parts.path)[0]
@@ -190,7 +191,8 @@ def upload(student_id: int):
         else:
             db.session.commit()
             flash(_("材料已上传。"), "success")
-            return redirect(_back_to() or url_for("families.student", student_id=student.id))
+            back = _back_to()
+            return redirect(_choosing(back, student) if back else url_for("families.student", student_id=student.id))
     return _student_page(student, form)
 
 

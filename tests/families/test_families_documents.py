@@ -125,7 +125,8 @@ def test_opened_from_an_application_form_the_upload_goes_back_to_it(db, as_appli
     response = as_applicant.post(f"/family/students/{student.id}/documents?next={back}",
                                  data={"kind": "poverty_certificate", "file": (BytesIO(png), "证明.png")},
                                  content_type="multipart/form-data")
-    assert response.status_code == 302 and response.location == back
+    # Back on the form with the student chosen: the family came to upload proof on the way to applying.
+    assert response.status_code == 302 and response.location == f"{back}?student={student.id}"
     assert len(documents(db)) == 1
 
 
