@@ -17,10 +17,12 @@ from portal.auth.access import role_required
 from portal.auth.models import Role
 from portal.auth.services import find_by_login
 from portal.common.downloads import xlsx_download
+from portal.common.i18n import N_
 from portal.common.jobs import enqueue, stalled
 from portal.db import db, local_date, today
 
 PER_PAGE = 50
+LOG_FILE_NAME = N_("操作日志")  # an export's file name begins with it, in the admin's language
 
 # The page an admin reads each kind of object on, and the name of its id in that page's URL.
 OBJECT_PAGES = {"courses": ("courses.detail", "course_id"),
@@ -94,7 +96,7 @@ def export():
     filters.before_id = newest_entry_id() + 1
     total = log_count(filters)
     if total <= current_app.config["AUDIT_EXPORT_IN_REQUEST"]:
-        return xlsx_download(log_workbook(log_entries(filters)), f"{_('操作日志')}-{today():%Y%m%d}.xlsx",
+        return xlsx_download(log_workbook(log_entries(filters)), f"{_(LOG_FILE_NAME)}-{today():%Y%m%d}.xlsx",
                              f"audit-log-{today():%Y%m%d}.xlsx")
     started = start_export(current_user, filters, total)
     db.session.commit()
@@ -127,4 +129,4 @@ def export_file(export_id: int):
     if export.status != ExportStatus.done:
         abort(404)
     name = f"{local_date(export.created_at):%Y%m%d}-{export.id}.xlsx"
-    return xlsx_download(io.BytesIO(export.content), f"{_('操作日志')}-{name}", f"audit-log-{name}")
+    return xlsx_download(io.BytesIO(export.content), f"{_(LOG_FILE_NAME)}-{name}", f"audit-log-{name}")

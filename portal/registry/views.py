@@ -187,7 +187,8 @@ def confirm(import_id: int):
 @role_required(Role.admin)
 def template_xlsx():
     """Who: admin. An empty registry file to fill in Excel, with the columns the import reads."""
-    return xlsx_download(template_workbook(), f"{_('建档立卡名单模板')}.xlsx", "registry-template.xlsx")
+    name = _("建档立卡名单模板")  # outside the f-string, where message extraction finds it
+    return xlsx_download(template_workbook(), f"{name}.xlsx", "registry-template.xlsx")
 
 
 @bp.get("/admin/registry/imports/<int:import_id>/rejections.xlsx")
@@ -195,7 +196,8 @@ def template_xlsx():
 def rejections_xlsx(import_id: int):
     """Who: admin. The import's refused rows as an XLSX file (ID numbers masked)."""
     batch = db.session.get(RegistryImport, import_id) or abort(404)
-    return xlsx_download(rejections_workbook(batch), f"{_('被拒绝的行')}-{batch.filename.rsplit('.', 1)[0]}.xlsx",
+    name = _("被拒绝的行")
+    return xlsx_download(rejections_workbook(batch), f"{name}-{batch.filename.rsplit('.', 1)[0]}.xlsx",
                          f"rejected-rows-{batch.id}.xlsx")
 
 
