@@ -125,7 +125,9 @@ def edit(student_id: int | None = None):
         form.id_number.description = _("已登记：%(masked)s。需要更正时填写完整的新号码，不修改请留空。",
                                        masked=masked_id(student))
         if has_applications(student):
-            form.name.render_kw = form.id_number.render_kw = {"readonly": True}
+            form.name.render_kw = {"readonly": True}
+            # A blank box would look as if the number were lost: show it masked, as everywhere else.
+            form.id_number.render_kw = {"readonly": True, "placeholder": masked_id(student)}
             form.name.description = form.id_number.description = _(
                 "已有报名记录，姓名和身份证号不能再修改。如有错误，请联系报名学校。")
     if form.validate_on_submit():

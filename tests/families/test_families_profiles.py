@@ -290,7 +290,10 @@ def test_name_and_id_are_fixed_once_the_student_has_applied(db, as_applicant, ap
     db.session.add(Application(student_id=student.id, course_id=make_course().id))
     db.session.flush()
     url = f"/family/students/{student.id}/edit"
-    assert "已有报名记录，姓名和身份证号不能再修改" in as_applicant.get(url).text
+    shown = as_applicant.get(url).text
+    assert "已有报名记录，姓名和身份证号不能再修改" in shown
+    id_box = re.search(r'<input[^>]*id="id_number"[^>]*>', shown).group(0)
+    assert "readonly" in id_box and f'placeholder="{number[:4]}**********{number[-4:]}"' in id_box
     before = counts()
     for change in (dict(name="黎晓海"), dict(number=id_number())):
         form = student_form(change.get("number", ""), name=change.get("name", "黎小海"))
