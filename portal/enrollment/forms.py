@@ -38,6 +38,7 @@ class DecisionForm(PortalForm):
                            validators=[InputRequired(_l("请选择处理决定。"))])
     reason = LinesField(_l("理由"), validators=[Length(max=500, message=_l("理由最多写500个字。"))],
                            description=_l("不录取时必须填写，申请人会看到。"))
+    next = HiddenField()  # the queue as staff had filtered it, to return to
 
     def validate_reason(self, field):
         if self.decision.data == S.rejected and not (field.data or "").strip():
@@ -47,7 +48,6 @@ class DecisionForm(PortalForm):
 class BulkDecisionForm(DecisionForm):
     application_ids = SelectMultipleField(_l("选择"), coerce=int, validate_choice=False,
                                           validators=[InputRequired(_l("请先勾选要处理的报名。"))])
-    next = HiddenField()
 
 
 class QueueFilterForm(PortalForm):

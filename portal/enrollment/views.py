@@ -158,6 +158,13 @@ def _queue_filters(form: QueueFilterForm, args: MultiDict, course_ids: set[int])
         status="pending" if form.status.errors or not form.status.data else form.status.data)
 
 
+def _queue_back(target: str | None) -> str:
+    """`target` if it is the review queue (as filtered), else the queue: decisions return there and nowhere else."""
+    queue = url_for("enrollment.review_queue")
+    back = safe_next(target, queue)
+    return back if urlsplit(back).path == queue else queue
+
+
 @bp.get("/manage/applications")
 @role_required(Role.staff)
 def review_queue():
@@ -195,6 +202,7 @@ def _queue_page(args: MultiDict, bulk_form: Callable[[], BulkDecisionForm], back
         return redirect(url_for("enrollment.review_queue", page=results.pages, **page_args))
     bulk_form = bulk_form()
     return render_template("enrollment/queue.html", form=form, results=results, page_args=page_args,
+                           review_back=back if args else None,
                            positions=waitlist_positions(results.rows),
                            bulk_form=bulk_form, picked=set(bulk_form.application_ids.data or ()), back=back,
                            course_choices=form.course.choices)
@@ -210,8 +218,8 @@ def _review_page(application: Application, form: DecisionForm):
     enrollment_id = db.session.scalar(select(Enrollment.id).where(Enrollment.application_id == application.id)) \
         if application.status == S.accepted else None
     return render_template("enrollment/review.html", application=application, student=application.student,
-                           enrollment_id=enrollment_id, holder=holder, course=application.course, timeline=steps,
-                           proof=proof, position=position,
+                           back=_queue_back(form.next.data), enrollment_id=enrollment_id, holder=holder,
+                           course=application.course, timeline=steps, proof=proof, position=position,
                            general_left=places_open_to(application.course, False), form=form,
                            allowed=[d for d in DECISIONS if d in TRANSITIONS[application.status]])
 
@@ -221,7 +229,7 @@ def _review_page(application: Application, form: DecisionForm):
 def review(application_id: int):
     """Who: staff of the institution the application is to (else 404). The student, evidence, timeline, decisions."""
     application = institution_application(current_user.institution_id, application_id) or abort(404)
-    return _review_page(application, DecisionForm(formdata=None))
+    return _review_page(application, DecisionForm(formdata=None, data={"next": request.args.get("back")}))
 
 
 @bp.post("/manage/applications/<int:application_id>/decision")
@@ -232,17 +240,18 @@ def decide(application_id: int):
     form = DecisionForm()
     if not form.validate_on_submit():
         return _review_page(application, form)
-    to = S(form.decision.data)
+    to, back = S(form.decision.data), _queue_back(form.next.data)
     try:
         transition(current_user, application, to, (form.reason.data or "").strip())
     except EnrollmentError as e:
         flash(e.message, "error")
-        return redirect(url_for("enrollment.review", application_id=application.id))
+        return redirect(url_for("enrollment.review", application_id=application.id,
+                                back=back if back != url_for("enrollment.review_queue") else None))
     flash(_("已处理%(name)s的报名：%(status)s。", name=application.student.name, status=_(STATUS_LABELS[to])),
           "success")
     _flash_free_places(_free_places([application]) if to == S.waitlisted else [])
     db.session.commit()
-    return redirect(url_for("enrollment.review_queue"))
+    return redirect(back)
 
 
 @bp.post("/manage/applications/bulk")
@@ -252,10 +261,7 @@ def bulk_decide():
     A form with an error goes back to the queue as it was filtered, ticks and reason kept, to correct and send
     again: by a redirect, so reloading that page shows the queue rather than sending the form a second time."""
     form = BulkDecisionForm()
-    queue = url_for("enrollment.review_queue")
-    back = safe_next(form.next.data, queue)
-    if urlsplit(back).path != queue:  # back to the queue as filtered, and nowhere else
-        back = queue
+    back = _queue_back(form.next.data)
     if not form.validate_on_submit():
         session[BULK_REFUSED] = {
             "ids": list(dict.fromkeys(form.application_ids.data or ()))[:QUEUE_PAGE_SIZE],

@@ -1,5 +1,6 @@
 """Staff's review queue: their institution's applications only, filters, order (green channel first,
 then earliest), paging; the detail page with the evidence; decisions one by one and in bulk."""
+import html
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -17,8 +18,12 @@ from portal.notifications.models import Notification
 S = ApplicationStatus
 
 
+# A row's student, linked to the review page (which returns to the queue as filtered).
+ROW = r'<th scope="row"><a href="/manage/applications/\d+(?:\?back=[^"]+)?">(.*?)</a></th>'
+
+
 def names_in_queue(page: str) -> list[str]:
-    return re.findall(r'<th scope="row"><a href="/manage/applications/\d+">(.*?)</a></th>', page)
+    return re.findall(ROW, page)
 
 
 def status_of(db, application) -> S:
@@ -414,7 +419,7 @@ def test_the_queue_marks_and_filters_the_proof_waiting_to_be_checked(db, client,
         apply(student, course)
     login(staff_of(course))
     page = client.get("/manage/applications").text
-    marked = re.findall(r'<th scope="row"><a href="/manage/applications/\d+">(.*?)</a></th>(?:(?!</tr>).)*'
+    marked = re.findall(ROW + r'(?:(?!</tr>).)*'
                         r'<span class="tag warn">证明材料待审核</span>', page, re.S)
     assert sorted(marked) == ["符小梅", "陈小兰"]
     filtered = client.get("/manage/applications", query_string={"verification": "proof_waiting"}).text
@@ -451,7 +456,7 @@ def test_the_waiting_list_shows_each_ones_place_green_channel_first(db, client, 
         transition(staff, application, S.waitlisted)
     login(staff)
     page = client.get("/manage/applications?status=waitlisted").text
-    rows = re.findall(r'<th scope="row"><a href="/manage/applications/\d+">(.*?)</a></th>.*?候补第(\d+)位', page, re.S)
+    rows = re.findall(ROW + r'.*?候补第(\d+)位', page, re.S)
     assert rows == [("绿", "1"), ("早", "2"), ("晚", "3"), ("别", "1")]
 
 
@@ -515,3 +520,25 @@ def test_staff_download_an_enrolled_students_admission_notice_from_the_review_pa
     response = client.get(link)
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     assert "下载录取通知书" not in client.get(f"/manage/applications/{apps['甲'].id}").text  # not enrolled
+
+
+def test_a_decision_returns_to_the_queue_as_staff_had_filtered_it(db, client, login, school):
+    staff, _, welding, apps = school
+    login(staff)
+    queue = f"/manage/applications?course={welding.id}&status=all"
+    page = client.get(queue).text
+    [link] = re.findall(rf'<a href="(/manage/applications/{apps["丙"].id}\?back=[^"]+)">', page)
+    review = client.get(html.unescape(link)).text
+    assert f'<a href="{queue.replace("&", "&amp;")}">报名审核</a>' in review
+    assert f'name="next" type="hidden" value="{queue.replace("&", "&amp;")}"' in review
+
+    response = client.post(f"/manage/applications/{apps['丙'].id}/decision",
+                           data={"decision": "waitlisted", "next": queue})
+    assert response.location == queue
+    assert status_of(db, apps["丙"]) == S.waitlisted
+    # an address elsewhere, even on this site, is not followed
+    response = client.post(f"/manage/applications/{apps['甲'].id}/decision",
+                           data={"decision": "waitlisted", "next": "/admin/accounts"})
+    assert response.location == "/manage/applications"
+    response = client.get(f"/manage/applications/{apps['乙'].id}?back=https://evil.test/manage/applications")
+    assert '<a href="/manage/applications">报名审核</a>' in response.text
