@@ -89,7 +89,7 @@ def test_admin_imports_an_update_and_the_family_is_recognised(page, open_page, l
     phone = open_page(phone=True)
     log_in(family, on=phone)
     expect(phone.locator("header")).to_contain_text("消息")
-    phone.get_by_role("link", name="消息").click()
+    phone.locator("header").get_by_role("link", name="消息").click()  # the menu's link, not a page's 看消息
     expect(phone.locator("main")).to_contain_text(f"{child}已通过建档立卡名单核验")
     looks_right(phone)
     phone.get_by_role("link", name="我的家庭").click()
