@@ -199,7 +199,8 @@ def test_grandmother_applies_through_the_green_channel_and_downloads_the_notice(
     expect(phone.locator("h1")).to_contain_text(course)
     looks_right(phone)
 
-    expect(phone.get_by_label(f"{granddaughter}（未在建档立卡名单中）")).to_be_enabled()
+    # Back from adding her, she is the one chosen: the form is for applying for her.
+    expect(phone.get_by_label(f"{granddaughter}（未在建档立卡名单中）")).to_be_checked()
     # Beside her name: no green channel without a registry match, and where to upload proof instead.
     hint = phone.locator("main .green-hint", has_text="这次报名不走绿色通道")
     expect(hint).to_contain_text("可以在学生资料页上传贫困证明或户口簿")
@@ -237,7 +238,17 @@ def test_grandmother_applies_through_the_green_channel_and_downloads_the_notice(
     expect(application.locator(".tag.status-accepted")).to_have_text("已入学")
     notice = application.get_by_role("link", name="下载录取通知书")
     expect(notice).to_be_visible()
+    expect(notice).to_have_class("button")
     looks_right(phone)
+    # Her family page and, after logging in again, the home page lead to it too.
+    phone.locator("header").get_by_role("link", name="我的家庭").click()
+    expect(card_of(phone, "符志强").get_by_role("link", name="下载录取通知书")).to_have_attribute(
+        "href", re.compile(r"/notice\.pdf$"))
+    phone.goto("/")
+    expect(phone.locator("main section.mine")).to_contain_text("您好，符玉兰")
+    phone.locator("main section.mine").get_by_role("link", name="我的报名").click()
+    application = application_of(phone, "符志强", course)
+    notice = application.get_by_role("link", name="下载录取通知书")
 
     with phone.expect_download(timeout=30_000) as download:  # the process's first PDF also loads the fonts
         notice.click()
