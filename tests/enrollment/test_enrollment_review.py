@@ -542,3 +542,11 @@ def test_a_decision_returns_to_the_queue_as_staff_had_filtered_it(db, client, lo
     assert response.location == "/manage/applications"
     response = client.get(f"/manage/applications/{apps['乙'].id}?back=https://evil.test/manage/applications")
     assert '<a href="/manage/applications">报名审核</a>' in response.text
+
+
+def test_the_masked_id_number_is_not_broken_across_lines(client, login, school):
+    """On a phone's narrow column the number would wrap mid-digits, to be misread as two."""
+    staff, _, _, apps = school
+    login(staff)
+    page = client.get(f"/manage/applications/{apps['甲'].id}").text
+    assert re.search(r'<dt>身份证号</dt><dd><span class="nowrap">\d{4}\*{10}[\dX]{4}</span></dd>', page)
