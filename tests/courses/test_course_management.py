@@ -291,6 +291,7 @@ def test_a_form_missing_its_optional_text_fields_still_saves(db, as_staff):
 def test_edit_form_shows_the_saved_values(as_staff, staff, make_course):
     course = make_course(institution=staff.institution, title="电工扶贫班", fee_fen=123450)
     page = as_staff.get(f"/manage/courses/{course.id}/edit").text
+    assert "<h1>修改课程 <small>电工扶贫班</small></h1>" in page  # which course, with the title being edited
     assert 'value="电工扶贫班"' in page
     assert 'value="1234.50"' in page or 'value="1234.5"' in page
 
