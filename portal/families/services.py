@@ -398,6 +398,14 @@ def load_document(document_id: int) -> ProofDocument | None:
 
 # --- staff's verification ------------------------------------------------------------------------
 
+# What a family is told when staff decide on the proof they uploaded: a rejection must reach them, as
+# only new proof reopens it.
+PROOF_ACCEPTED_MESSAGE = N_("学校已审核通过%(student)s的证明材料：报名扶贫班走绿色通道，学费减免和助学金按政策享受。")
+# The reason, as staff typed it, comes last: it may or may not end in a full stop.
+PROOF_REJECTED_MESSAGE = N_("%(student)s的证明材料没有通过学校审核，可以上传新的材料，学校会重新审核。理由：%(reason)s")
+PROOF_NEWS = {Verification.proof_verified: PROOF_ACCEPTED_MESSAGE,
+              Verification.proof_rejected: PROOF_REJECTED_MESSAGE}
+
 def verify_proof(actor, student: Student, decision: str, reason: str) -> Student:
     """Staff accept or reject a student's proof, with their reason."""
     if student.verification == Verification.registry_verified:
@@ -414,6 +422,10 @@ def verify_proof(actor, student: Student, decision: str, reason: str) -> Student
     record(actor, "student.verification", student, before={"verification": str(before)},
            after={"verification": str(student.verification), "reason": reason})
     _green_channel_follows(actor, student)
+    # The student's page says where they stand and takes new proof.
+    link = current_app.url_map.bind("").build("families.student", {"student_id": student.id})
+    notify(db.session.get(User, student.account_id), PROOF_NEWS[student.verification], link,
+           student=student.name, reason=reason)
     return student
 
 

@@ -338,11 +338,13 @@ def test_student_uploads_proof_and_staff_verify_it_and_admit(page: Page, open_pa
     expect(application.get_by_role("button", name=re.compile("^确认入学"))).to_be_visible()
     looks_right(page)
     messages = page.locator("header").get_by_role("link", name=re.compile("^消息"))
-    expect(messages).to_contain_text("1条未读")
+    expect(messages).to_contain_text("2条未读")  # the proof accepted, then the offer
     messages.click()
     expect(page.locator("h1")).to_have_text("消息通知")
     expect(page.locator("main ul.notifications li.unread").first).to_contain_text(
         re.compile(f"{student}已被“{re.escape(course)}”录取，请在.+前确认入学"))
+    expect(page.locator("main ul.notifications li.unread").nth(1)).to_contain_text(
+        f"学校已审核通过{student}的证明材料")
     looks_right(page)
 
 

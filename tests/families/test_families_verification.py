@@ -2,6 +2,7 @@
 applied to their institution; and the evidence block the review pages show (registry listing, documents,
 the decision form), read for many students in a fixed number of queries."""
 import hashlib
+import re
 from datetime import date
 from io import BytesIO
 
@@ -103,6 +104,22 @@ def test_a_rejection_is_shown_to_the_family_until_new_proof_reopens_it(db, login
     assert row(db, student).verification == Verification.not_found
     assert audit("student.verification")[-1].after == {"verification": "not_found", "reason": "new proof uploaded"}
     assert "已上传2份证明材料，等待学校审核。" in page(family.get("/family"))  # with the application made
+
+
+@pytest.mark.parametrize("decision, reason, told", [
+    ("accept", "乡镇出具的贫困证明",
+     "学校已审核通过黎小梅的证明材料：报名扶贫班走绿色通道，学费减免和助学金按政策享受。"),
+    ("reject", "证明没有盖章。",
+     "黎小梅的证明材料没有通过学校审核，可以上传新的材料，学校会重新审核。理由：证明没有盖章。"),
+])
+def test_the_family_is_told_the_decision_on_their_proof(db, login, staff, applicant, student, proof, decision, reason,
+                                                       told):
+    verify(login(staff), student, decision=decision, reason=reason)
+    family = login(applicant)
+    inbox = family.get("/notifications").text
+    assert told in inbox
+    opened = family.get(re.search(r'href="(/notifications/\d+)"', inbox).group(1))  # to the student's page
+    assert opened.status_code == 302 and opened.location == f"/family/students/{student.id}"
 
 
 def flashed(client) -> list[str]:
