@@ -28,6 +28,12 @@ def _filter_choices(labels, blank: str):
     return [("", blank)] + [(k.value, v) for k, v in labels.items()]
 
 
+def strip(value):
+    """Spaces typed or pasted around a value (full-width ones too) are not part of it: a trade saved as " 电工"
+    would be a second 电工 in the catalog's list."""
+    return value.strip() if isinstance(value, str) else value
+
+
 # A course's description and how to apply: a page or two, not a pasted document.
 MAX_TEXT = 2000
 
@@ -64,15 +70,17 @@ class CatalogFilterForm(PortalForm):
 
 
 class CourseForm(PortalForm):
-    title = StringField(_l("课程名称"), validators=[DataRequired(_l("请填写课程名称。")), Length(max=128)])
-    trade = StringField(_l("职业（工种）"), validators=[DataRequired(_l("请填写职业（工种）。")), Length(max=64)],
+    title = StringField(_l("课程名称"), filters=[strip],
+                        validators=[DataRequired(_l("请填写课程名称。")), Length(max=128)])
+    trade = StringField(_l("职业（工种）"), filters=[strip],
+                        validators=[DataRequired(_l("请填写职业（工种）。")), Length(max=64)],
                         description=_l("例如：电工、育婴员、中式烹调师"))
     level = SelectField(_l("等级"), choices=_choices(LEVEL_LABELS))
     kind = SelectField(_l("类别"), choices=_choices(KIND_LABELS))
     mode = SelectField(_l("方式"), choices=_choices(MODE_LABELS))
     region_code = SelectField(_l("上课地区"), choices=[])
-    address = StringField(_l("上课地址"), validators=[Optional(), Length(max=255)])
-    schedule = StringField(_l("上课安排"), validators=[Optional(), Length(max=255)],
+    address = StringField(_l("上课地址"), filters=[strip], validators=[Optional(), Length(max=255)])
+    schedule = StringField(_l("上课安排"), filters=[strip], validators=[Optional(), Length(max=255)],
                            description=_l("例如：周一至周五 8:30–17:00"))
     hours = NumberField(_l("总课时"), validators=[InputRequired(_l("请填写总课时。")),
                                                  NumberRange(min=1, message=_l("课时至少为1。"))])

@@ -477,3 +477,10 @@ def test_the_course_list_says_when_a_published_course_is_not_taking_applications
     assert statuses["已截止班"] == "已发布<br>报名已结束。"
     assert statuses["未开始班"] == f"已发布<br>{today() + timedelta(days=3):%Y年%-m月%-d日} 开始报名。"
     assert statuses["报名中班"] == "已发布"
+
+
+def test_spaces_around_a_typed_value_are_not_saved(db, as_staff):
+    """A trade saved as " 电工" would be listed in the catalog's filter as a second 电工."""
+    as_staff.post(NEW, data=course_form(title=" 电工扶贫班　", trade="电工 ", address=" 营根镇 ", schedule=" 周末 "))
+    course = db.session.scalar(select(Course))
+    assert (course.title, course.trade, course.address, course.schedule) == ("电工扶贫班", "电工", "营根镇", "周末")

@@ -131,6 +131,8 @@ def test_create_refuses_a_duplicate_credit_code(db, as_admin, make_institution):
 def test_create_refuses_a_duplicate_name(db, as_admin, make_institution):
     make_institution(name="琼中县职业技术学校")
     assert_refused(db, as_admin, institution_form(name="琼中县职业技术学校"), "name", "已有同名机构。")
+    # spaces typed or pasted around it do not make it another institution
+    assert_refused(db, as_admin, institution_form(name=" 琼中县职业技术学校　"), "name", "已有同名机构。")
 
 
 @pytest.mark.parametrize("bad, field, message", [
