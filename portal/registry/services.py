@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
     delete,
+    event,
     exists,
     func,
     insert,
@@ -257,8 +258,26 @@ def _session_on_one_connection() -> Iterator[Session]:
     # End db.session's transaction: on SQLite, a reader whose snapshot predates the import's commits
     # could not write afterwards.
     db.session.commit()
-    with db.engine.connect() as connection, Session(connection) as session:
+    with db.engine.connect() as connection, _import_session(connection) as session:
         yield session
+
+
+def _import_session(connection: Connection) -> Session:
+    """A session on `connection` whose every transaction holds the write lock from its start (see
+    _hold_write_lock)."""
+    session = Session(connection)
+    event.listen(session, "after_begin", lambda _session, _transaction, begun: _hold_write_lock(begun))
+    return session
+
+
+def _hold_write_lock(connection: Connection) -> None:
+    """On SQLite, take the database's write lock for the transaction just begun, before it reads.
+
+    A SQLite transaction that has read cannot write once another connection has committed since (an
+    upload, a family applying), and fails at once rather than waiting its turn: an import's transactions
+    all write, so each waits for the lock first. A no-op write takes it; other databases need nothing."""
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("UPDATE registry_imports SET id = id WHERE 0")
 
 
 class LeavingHeld(Exception):
@@ -332,6 +351,7 @@ def run_import(import_id: int, source: BinaryIO, attempt: int = 1) -> RegistryIm
         finally:
             _drop_stage(session)
             session.commit()
+    _hold_write_lock(db.session.connection())  # the recheck reads the registry's students, then writes
     batch = db.session.get(RegistryImport, import_id)
     if batch.status == ImportStatus.done:
         batch.students_changed = recheck_after_import(import_id)
@@ -377,6 +397,10 @@ def _stage(session: Session, batch: RegistryImport, table, attempt: int) -> int:
         return toward(first, kind_of[sheet]) == toward(listing, kind_of[(first & PLACE_MASK) >> SHEET_SHIFT])
 
     import_id, total = batch.id, batch.rows_total
+    # End the read just made (the batch reloaded after the last commit). On SQLite a transaction that has
+    # read cannot write once another connection has committed since (an upload, another page), and it
+    # fails at once rather than waiting: checking the first block takes long enough for that to happen.
+    session.commit()
     first_row: dict[bytes, int] = {}  # ID hash → the row that listed it first (see DIGEST_SHIFT)
     done = rejected = repeated = 0
     for block, checked in checked_blocks(table, checker):

@@ -11,15 +11,16 @@ from urllib.parse import quote
 
 import pytest
 from openpyxl import Workbook, load_workbook
-from sqlalchemy import JSON, LargeBinary, String, func, inspect, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import JSON, LargeBinary, String, create_engine, func, inspect, select, text, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.pool import NullPool
 from stdnum.cn import ric
 
 from portal.audit.models import AuditEntry
 from portal.common.idnumbers import mask, vault
 from portal.common.jobs import HEARTBEAT_KEY
 from portal.db import today
-from portal.registry import importer, services
+from portal.registry import importer, services, views
 from portal.registry.models import (
     ChangeKind,
     ImportStatus,
@@ -1222,3 +1223,38 @@ def test_a_failure_while_merging_leaves_the_registry_unchanged(db, import_file, 
     assert registry_state(imports=False) == before
     db.session.expire_all()
     assert (batch.status, batch.error, batch.rejected) == (ImportStatus.failed, services.INTERNAL_ERROR, 0)
+
+
+def test_an_import_on_sqlite_writes_after_reading_though_others_write_meanwhile(tmp_path):
+    """Two lists uploaded one after the other: the second upload's writes came between a read and a write of
+    the first list's import, and SQLite failed that import at once ("database is locked")."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'lock.sqlite3'}", poolclass=NullPool)
+    with engine.begin() as setup:
+        setup.exec_driver_sql("CREATE TABLE registry_imports (id INTEGER PRIMARY KEY, progress INTEGER)")
+        setup.exec_driver_sql("INSERT INTO registry_imports VALUES (1, 0)")
+    with engine.connect() as importing, engine.connect() as other, services._import_session(importing) as session:
+        assert session.execute(text("SELECT progress FROM registry_imports")).scalar() == 0
+        other.exec_driver_sql("PRAGMA busy_timeout=100")
+        other.commit()
+        with pytest.raises(OperationalError, match="locked"), other.begin():  # the upload waits its turn...
+            other.exec_driver_sql("UPDATE registry_imports SET progress = 5")
+        session.execute(text("UPDATE registry_imports SET progress = 1"))  # ...rather than stop the import
+        session.commit()
+    with engine.connect() as check:
+        assert check.exec_driver_sql("SELECT progress FROM registry_imports").scalar() == 1
+    engine.dispose()
+
+
+def test_an_upload_ends_its_read_before_it_writes(db, upload, registry_csv, row, id_number, monkeypatch):
+    """The upload reads the admin's account, then checks the file; on SQLite its writes would fail at once if
+    a running import committed in between, unless that read has ended by then."""
+    began_reading = []
+    create_import = services.create_import
+
+    def spied(*args, **kwargs):
+        began_reading.append(db.session().in_transaction())
+        return create_import(*args, **kwargs)
+
+    monkeypatch.setattr(views, "create_import", spied)
+    assert upload(registry_csv([row(id_number())])).status_code == 302
+    assert began_reading == [False]
