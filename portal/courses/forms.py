@@ -34,6 +34,12 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
+def finite_amount(form, field):
+    """"NaN" and "Infinity" read as decimals, but are no amount of money."""
+    if field.data is not None and not field.data.is_finite():
+        raise StopValidation(_l("费用请填数字，例如0或1200.50。"))
+
+
 # A course's description and how to apply: a page or two, not a pasted document.
 MAX_TEXT = 2000
 
@@ -103,7 +109,8 @@ class CourseForm(PortalForm):
         NumberRange(min=1, max=MAX_OFFER_DAYS, message=_l("确认入学期限要在1到%(n)d天之间。", n=MAX_OFFER_DAYS))],
         description=_l("录取后，家庭要在这些天内确认入学，过期不确认，名额让给候补的同学。改了只对以后的录取有效。"))
     fee_yuan = AmountField(_l("费用（元）"), places=2, default=Decimal(0), validators=[
-        InputRequired(_l("请填写费用，免费请填0。")), NumberRange(min=0, message=_l("费用不能为负数。"))])
+        InputRequired(_l("请填写费用，免费请填0。")), finite_amount,
+        NumberRange(min=0, message=_l("费用不能为负数。"))])
     fee_waiver = BooleanField(_l("免学费"))
     national_grant = BooleanField(_l("国家助学金"))
     living_allowance = BooleanField(_l("生活补助"))

@@ -128,6 +128,8 @@ BAD_VALUES = [
     pytest.param(dict(hours="0"), "hours", "课时至少为1。", id="hours-zero"),
     pytest.param(dict(reserved_places="-1"), "reserved_places", "预留名额不能为负数。", id="reserved-negative"),
     pytest.param(dict(fee_yuan="-5"), "fee_yuan", "费用不能为负数。", id="fee-negative"),
+    pytest.param(dict(fee_yuan="Infinity"), "fee_yuan", "费用请填数字，例如0或1200.50。", id="fee-infinite"),
+    pytest.param(dict(fee_yuan="NaN"), "fee_yuan", "费用请填数字，例如0或1200.50。", id="fee-not-a-number"),
     pytest.param(dict(fee_yuan="10.005"), "fee_yuan", "费用最多保留两位小数。", id="fee-three-decimals"),
     # numbers too large for the database's integer columns: a message, not a server error
     pytest.param(dict(fee_yuan="30000000"), "fee_yuan", "费用不能超过1000000元。", id="fee-too-large"),
