@@ -234,6 +234,11 @@ def test_naming_the_objects_takes_a_fixed_number_of_queries(db, as_admin, admin,
     assert queries() == few
 
 
+def test_a_page_link_that_cannot_be_read_shows_the_latest_entries_as_such(as_admin, three):
+    page = as_admin.get(f"{LOG}?before=abc").text
+    assert '<h2 id="log-title">最近的记录</h2>' in page and len(entries(page)) == 4
+
+
 def test_admins_see_the_log_in_their_menu(as_admin):
     assert f'<a href="{LOG}">操作日志</a>' in as_admin.get("/").text
 
