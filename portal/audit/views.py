@@ -72,7 +72,7 @@ def log():
                       for f in (form.object_id, form.actor, form.start, form.end))
     entries = entries[:PER_PAGE]
     return render_template("audit/log.html", form=form, more_in_use=more_in_use, entries=entries,
-                           names=object_names(entries),
+                           names=object_names(entries), earlier=request.args.get("before", type=int) is not None,
                            older=older, exportable=bool(entries) and not form.errors, exports=_own_exports(),
                            export_args={k: v for k, v in request.args.items() if k != "before"}, changes=changes,
                            object_page=object_page, ACTION_LABELS=ACTION_LABELS, OBJECT_LABELS=OBJECT_LABELS,
