@@ -124,7 +124,7 @@ def _shown(object_type: str, field: str, value, names: Names) -> str:
             return str(value)
     if field == "region_code":
         label = region_label(value)
-        return f"{label}（{value}）" if label != value else str(value)
+        return _("%(region)s（%(code)s）", region=label, code=value) if label != value else str(value)
     labels = VALUE_LABELS.get((object_type, field)) or FIELD_VALUE_LABELS.get(field)
     if labels and value in labels:
         return str(_(labels[value]))  # some tables hold lazy strings

@@ -94,6 +94,14 @@ def test_course_edits_show_places_and_dates_as_people_read_them(db, client, as_a
     assert "Mar 1, 2027 → Mar 15, 2027" in entries(as_admin.get(LOG).text)[0]
 
 
+def test_a_region_and_its_code_are_put_together_in_the_readers_language(app, monkeypatch):
+    """English brackets a code with "(…)", not the Chinese "（…）"."""
+    from portal.audit import display
+    monkeypatch.setattr(display, "_", lambda message, **values: "translated:" + message % values)
+    with app.test_request_context():
+        assert display._shown("courses", "region_code", "460100", {}) == "translated:海南省 海口市（460100）"
+
+
 def test_an_id_number_reveal_is_listed_without_the_number(db, as_admin, admin, make_registry_person, id_number):
     number = id_number()
     person = make_registry_person("黎小海", number)
