@@ -217,8 +217,12 @@ def _review_page(application: Application, form: DecisionForm):
     # An enrolled student's notice, for a family who lost theirs or has no printer.
     enrollment_id = db.session.scalar(select(Enrollment.id).where(Enrollment.application_id == application.id)) \
         if application.status == S.accepted else None
+    back = _queue_back(form.next.data)
+    # Where checking the proof returns: this page, never the decision's POST address it may be shown at.
+    here = url_for("enrollment.review", application_id=application.id,
+                   back=back if back != url_for("enrollment.review_queue") else None)
     return render_template("enrollment/review.html", application=application, student=application.student,
-                           back=_queue_back(form.next.data), enrollment_id=enrollment_id, holder=holder,
+                           back=back, here=here, enrollment_id=enrollment_id, holder=holder,
                            course=application.course, timeline=steps, proof=proof, position=position,
                            general_left=places_open_to(application.course, False), form=form,
                            allowed=[d for d in DECISIONS if d in TRANSITIONS[application.status]])

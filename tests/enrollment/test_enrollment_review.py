@@ -550,3 +550,23 @@ def test_the_masked_id_number_is_not_broken_across_lines(client, login, school):
     login(staff)
     page = client.get(f"/manage/applications/{apps['甲'].id}").text
     assert re.search(r'<dt>身份证号</dt><dd><span class="nowrap">\d{4}\*{10}[\dX]{4}</span></dd>', page)
+
+
+def test_checking_proof_after_a_refused_decision_returns_to_the_review_page(db, client, login, make_course,
+                                                                           make_student, apply, staff_of):
+    """The page a refused decision shows is at the decision's POST address: checking the proof from there
+    must come back to the review page, not to an address a browser cannot open."""
+    course = make_course()
+    student = make_student(name="符小梅", verification=Verification.not_found)
+    db.session.add(ProofDocument(student_id=student.id, kind=DocumentKind.poverty_certificate, filename="证明.pdf",
+                                 content_type="application/pdf", size=10, sha256="0" * 64, data=b"%PDF-1.4 %%EOF",
+                                 uploaded_by_id=student.account_id))
+    application = apply(student, course)
+    login(staff_of(course))
+    page = client.post(f"/manage/applications/{application.id}/decision", data={"decision": "rejected"}).text
+    assert "不录取时请写明理由。" in page
+    assert f'<input type="hidden" name="next" value="/manage/applications/{application.id}">' in page
+    response = client.post(f"/manage/students/{student.id}/verification", data={
+        "decision": "verified", "reason": "村委会证明属实", "next": f"/manage/applications/{application.id}"})
+    assert response.location == f"/manage/applications/{application.id}"
+    assert client.get(response.location).status_code == 200
