@@ -49,6 +49,8 @@ MAX_QUEUE_PAGE = 10_000
 # about 4 KB: room for a page of ticks and a reason a little over the 500 characters the form accepts.
 BULK_REFUSED = "queue_bulk_refused"
 BULK_REASON_KEPT = 600
+# Likewise a refused decision on one application's review page.
+DECISION_REFUSED = "review_decision_refused"
 
 
 @bp.record_once
@@ -218,11 +220,8 @@ def _review_page(application: Application, form: DecisionForm):
     enrollment_id = db.session.scalar(select(Enrollment.id).where(Enrollment.application_id == application.id)) \
         if application.status == S.accepted else None
     back = _queue_back(form.next.data)
-    # Where checking the proof returns: this page, never the decision's POST address it may be shown at.
-    here = url_for("enrollment.review", application_id=application.id,
-                   back=back if back != url_for("enrollment.review_queue") else None)
     return render_template("enrollment/review.html", application=application, student=application.student,
-                           back=back, here=here, enrollment_id=enrollment_id, holder=holder,
+                           back=back, enrollment_id=enrollment_id, holder=holder,
                            course=application.course, timeline=steps, proof=proof, position=position,
                            general_left=places_open_to(application.course, False), form=form,
                            allowed=[d for d in DECISIONS if d in TRANSITIONS[application.status]])
@@ -233,24 +232,46 @@ def _review_page(application: Application, form: DecisionForm):
 def review(application_id: int):
     """Who: staff of the institution the application is to (else 404). The student, evidence, timeline, decisions."""
     application = institution_application(current_user.institution_id, application_id) or abort(404)
-    return _review_page(application, DecisionForm(formdata=None, data={"next": request.args.get("back")}))
+    return _review_page(application, _refused_decision_form(application.id, request.args.get("back")))
+
+
+def _refused_decision_form(application_id: int, back: str | None) -> DecisionForm:
+    """The decision form as last refused for this application, its reason and errors, shown once; else an empty one."""
+    refused = session.pop(DECISION_REFUSED, None)
+    if refused is None or refused["id"] != application_id:
+        return DecisionForm(formdata=None, data={"next": back})
+    form = DecisionForm(formdata=None, data={"next": back, "reason": refused["reason"]})
+    for name, messages in refused["errors"].items():
+        form[name].errors = messages
+    return form
+
+
+def _review_url(application_id: int, back: str, anchor: str | None = None) -> str:
+    """The review page, returning to the queue as `back` filtered it."""
+    return url_for("enrollment.review", application_id=application_id,
+                   back=back if back != url_for("enrollment.review_queue") else None, _anchor=anchor)
 
 
 @bp.post("/manage/applications/<int:application_id>/decision")
 @role_required(Role.staff)
 def decide(application_id: int):
-    """Who: staff of the institution the application is to (else 404). Admit, waitlist, reject or mark under review."""
+    """Who: staff of the institution the application is to (else 404). Admit, waitlist, reject or mark under review.
+    A form with an error goes back to the review page by a redirect, its reason and message kept, so the page's
+    address stays one that can be opened again (reloading it, or switching language, sends nothing)."""
     application = institution_application(current_user.institution_id, application_id) or abort(404)
     form = DecisionForm()
+    back = _queue_back(form.next.data)
     if not form.validate_on_submit():
-        return _review_page(application, form)
-    to, back = S(form.decision.data), _queue_back(form.next.data)
+        session[DECISION_REFUSED] = {
+            "id": application.id, "reason": (form.reason.data or "")[:BULK_REASON_KEPT],
+            "errors": {f.name: [str(e) for e in f.errors] for f in form if f.errors}}
+        return redirect(_review_url(application.id, back, "decision-title"))
+    to = S(form.decision.data)
     try:
         transition(current_user, application, to, (form.reason.data or "").strip())
     except EnrollmentError as e:
         flash(e.message, "error")
-        return redirect(url_for("enrollment.review", application_id=application.id,
-                                back=back if back != url_for("enrollment.review_queue") else None))
+        return redirect(_review_url(application.id, back))
     flash(_("已处理%(name)s的报名：%(status)s。", name=application.student.name, status=_(STATUS_LABELS[to])),
           "success")
     _flash_free_places(_free_places([application]) if to == S.waitlisted else [])
