@@ -288,3 +288,24 @@ def test_a_deactivated_account_is_reactivated_before_its_password_is_reset(admin
     admin_client.post(f"/admin/accounts/{former.id}/activate")
     assert "/reset-password" in account_row(admin_client.get("/admin/accounts").text, "离职的老师")
     assert admin_client.post(f"/admin/accounts/{former.id}/reset-password").status_code == 200
+
+
+def test_the_account_list_takes_a_fixed_number_of_queries(app, admin_client, db, count_queries, make_user,
+                                                          make_institution, monkeypatch):
+    monkeypatch.setitem(app.config, "REFERENCE_CACHE_SECONDS", 60)  # regions are read once, as in production
+
+    def add(n: int) -> None:
+        for _ in range(n):
+            make_user(Role.staff, institution_id=make_institution().id)
+            make_user(Role.finance, region_code="469030")
+
+    def queries() -> int:
+        db.session.expire_all()
+        with count_queries() as statements:
+            assert admin_client.get("/admin/accounts").status_code == 200
+        return len(statements)
+
+    add(1)
+    few = queries()
+    add(8)
+    assert queries() == few
