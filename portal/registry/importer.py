@@ -67,6 +67,9 @@ PASSWORD_PROTECTED = N_("文件设置了打开密码，无法读取。请在 Exc
 SHEET_TOO_LARGE = N_("表格太大，无法读取。常见原因是数据下方或右侧很远的单元格里有内容（哪怕只是一个空格）："
                      "请删掉数据下方和右侧多余的行和列后再导入。名单确实很长时，请另存为 CSV 后再导入。")
 UNDECODABLE = N_("无法识别 CSV 文件的文字编码。请保存为 UTF-8 或 GBK 编码后再导入。")
+# Excel's and WPS's "Unicode 文本" (UTF-16, tab-separated), sometimes renamed .csv to be uploaded.
+UTF16_TEXT = N_("文件是“Unicode 文本”格式，不能导入。"
+                "请在 Excel 或 WPS 中把它另存为“CSV UTF-8（逗号分隔）”或 XLSX 后再导入。")
 BAD_CSV = N_("CSV 文件格式有误（例如引号不成对），无法读取。")
 # The header is looked for in the first HEADER_ROWS rows (10, as these messages say).
 NO_HEADER = N_("文件的前 10 行都是空的，找不到列名。")
@@ -539,6 +542,8 @@ def open_table(source: BinaryIO, workbook_memory: int) -> CsvTable | SheetTable:
     if head.startswith(WORKBOOK_MAGIC):
         source.seek(0)
         return SheetTable(source, workbook_memory)
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) and b"\0" in head:
+        raise FileProblem(UTF16_TEXT)
     if head.startswith(NOT_TEXT_MAGIC) or b"\0" in head:
         raise FileProblem(NOT_A_TABLE)
     return CsvTable(source, head)
