@@ -128,6 +128,7 @@ def test_change_password_page_showing_errors(page: Page, log_in, demo_account, e
     if elder:
         page.goto("/elder-mode/on")
     log_in(demo_account("applicant"))
+    page.locator("header .who").click()  # opens the account's menu
     page.get_by_role("link", name="修改密码").click()
     assert_accessible(page)
     page.get_by_label("当前密码").fill("Cuowu12345")

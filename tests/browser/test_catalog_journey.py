@@ -102,6 +102,7 @@ def test_register_log_out_and_log_in_again(page: Page):
     header = page.locator("header")
     expect(header.get_by_role("link", name="登录")).to_have_count(0)
 
+    header.locator(".who").click()  # opens the account's menu
     header.get_by_role("button", name="退出登录").click()
     expect(page.locator("main .flash")).to_contain_text("您已退出登录")
     expect(header.locator(".who")).to_have_count(0)

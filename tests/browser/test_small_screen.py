@@ -95,6 +95,26 @@ def test_logged_in_header_fits_a_phone(phone: Page, demo_account):
     assert_fits(phone)
 
 
+@pytest.mark.parametrize("elder, most", [(False, 200), (True, 320)], ids=["standard", "elder"])
+def test_a_familys_menu_leaves_the_page_in_view_on_a_phone(phone: Page, log_in, demo_account, elder: bool, most: int):
+    """The account's own links (修改密码, 退出登录) open from its name: the header stays short enough for the
+    page's heading to show above the fold, in elder mode too, and the links are a tap away without JavaScript."""
+    who = demo_account("applicant")
+    if elder:
+        phone.goto("/elder-mode/on")
+    log_in(who, on=phone)
+    phone.goto("/applications")
+    header = phone.locator("header.site")
+    assert header.bounding_box()["height"] <= most
+    logout = header.get_by_role("button", name="退出登录")
+    expect(logout).to_be_hidden()
+    header.locator(".who").click()
+    expect(header.get_by_role("link", name="修改密码")).to_be_visible()
+    assert_fits(phone)
+    logout.click()
+    expect(phone.locator("main .flash")).to_contain_text("您已退出登录")
+
+
 def focused(page: Page) -> dict:
     return page.evaluate("""() => {
       const e = document.activeElement;
