@@ -433,8 +433,11 @@ def _green_channel_follows(actor, student: Student) -> None:
     """Applications still waiting for a decision take the green channel from the student's new state.
 
     Staff see proof only once the student has applied, so an accepted proof must reach the
-    applications already made: their place in the queue and on the waiting list, and a reserved place.
+    applications already made: their place in the queue and on the waiting list, and a reserved place,
+    which a student waiting on its course's list takes at once when one is free.
     """
+    from portal.enrollment.services import promote  # enrollment builds on this module
+
     waiting = db.session.scalars(select(Application).where(
         Application.student_id == student.id, Application.green_channel != student.verified,
         Application.status.in_(("submitted", "under_review", "waitlisted")))).all()
@@ -443,3 +446,6 @@ def _green_channel_follows(actor, student: Student) -> None:
         record(actor, "application.green_channel", application, before={"green_channel": not student.verified},
                after={"green_channel": student.verified})
     db.session.flush()
+    if student.verified:
+        for course_id in sorted({a.course_id for a in waiting if a.status == ApplicationStatus.waitlisted}):
+            promote(db.session.get(Course, course_id))

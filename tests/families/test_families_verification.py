@@ -87,6 +87,26 @@ def test_accepted_proof_puts_waiting_applications_in_the_green_channel(db, login
     assert (entry.actor_id, entry.after) == (staff.id, {"green_channel": True})
 
 
+def test_accepted_proof_gives_a_waiting_student_a_free_reserved_place(db, login, make_course, make_user, student,
+                                                                     proof, audit):
+    """On the waiting list because the places left were reserved for the green channel: once the proof
+    is accepted, the student is in the green channel and takes one of them at once."""
+    course = make_course(capacity=2, reserved_places=1, seats_filled=1)  # the one general place is taken
+    application = apply(db, student, course)
+    application.status = "waitlisted"
+    db.session.flush()
+    staff = make_user(Role.staff, institution_id=course.institution_id)
+
+    verify(login(staff), student, decision="accept", reason="乡镇出具的贫困证明")
+
+    db.session.expire_all()
+    admitted = db.session.get(Application, application.id)
+    assert (admitted.status, admitted.holds_reserved_place) == ("admitted", True)
+    assert db.session.get(type(course), course.id).seats_left == 0
+    (entry,) = audit("application.transition")
+    assert (entry.actor_id, entry.after["status"]) == (None, "admitted")
+
+
 def test_a_rejection_is_shown_to_the_family_until_new_proof_reopens_it(db, login, staff, applicant, student, proof,
                                                                        png, audit, page):
     verify(login(staff), student, decision="reject", reason="证明没有盖章")
