@@ -148,7 +148,7 @@ def transition(actor: User | None, application: Application, to: ApplicationStat
             _enroll(actor, application, course)
         record(actor, "application.transition", application,
                before={"status": str(before)}, after={"status": str(to), "reason": reason})
-        _notify_holder(application, course, to, reason)
+        _notify_holder(actor, application, course, to, reason)
     if frees_place:
         promote(course)
     return application
@@ -233,12 +233,21 @@ def _enroll(actor: User | None, application: Application, course: Course) -> Enr
     return enrollment
 
 
-def _notify_holder(application: Application, course: Course, to: ApplicationStatus, reason: str) -> None:
+def _application_link(application_id: int) -> str:
+    """我的报名, at the one application's card. Built from the URL map: the CLI and jobs have no request
+    to build a URL from."""
+    return current_app.url_map.bind("").build("enrollment.my_applications") + f"#application-{application_id}"
+
+
+def _notify_holder(actor: User | None, application: Application, course: Course, to: ApplicationStatus,
+                   reason: str) -> None:
+    """Tell the family of a move they did not make themselves (confirming or withdrawing is news to nobody)."""
     student = db.session.get(Student, application.student_id)
+    if actor is not None and actor.id == student.account_id:
+        return
     holder = db.session.get(User, student.account_id)
     params = {"student": student.name, "course": course.title}
-    # Built from the URL map: the CLI and jobs have no request to build a URL from.
-    link = current_app.url_map.bind("").build("enrollment.my_applications")
+    link = _application_link(application.id)
     if to == S.admitted:
         notify(holder, ADMITTED_MESSAGE, link, expires_on=application.offer_expires_on.isoformat(), **params)
     elif to == S.rejected and reason:
@@ -272,9 +281,9 @@ def remind_offers(on: date) -> int:
         .where(Application.status == S.admitted, Application.offer_reminded_at.is_(None),
                Application.offer_expires_on.between(on, on + timedelta(days=1)))
         .order_by(Application.id)).all()
-    link = current_app.url_map.bind("").build("enrollment.my_applications")
     for application, course, student, account_id in due:
-        notify(db.session.get(User, account_id), OFFER_REMINDER_MESSAGE, link, student=student, course=course,
+        notify(db.session.get(User, account_id), OFFER_REMINDER_MESSAGE, _application_link(application.id),
+               student=student, course=course,
                expires_on=application.offer_expires_on.isoformat())
         application.offer_reminded_at = utcnow()
     return len(due)
@@ -287,7 +296,7 @@ def tell_report_change(course: Course, was_on: date, was_time: str) -> int:
     if (course.reports_on, course.report_time) == (was_on, was_time):
         return 0
     holders = db.session.execute(
-        select(Student.name, User).join(Application, Application.student_id == Student.id)
+        select(Application.id, Student.name, User).join(Application, Application.student_id == Student.id)
         .join(User, User.id == Student.account_id)
         .where(Application.course_id == course.id, Application.status.in_(HOLDING_A_PLACE),
                # an offer past its last day is lapsing, not a place to report to
@@ -295,11 +304,10 @@ def tell_report_change(course: Course, was_on: date, was_time: str) -> int:
         .order_by(Application.id)).all()
     message, time = ((REPORT_CHANGED_MESSAGE, {"report_time": course.report_time}) if course.report_time
                      else (REPORT_DAY_CHANGED_MESSAGE, {}))
-    link = current_app.url_map.bind("").build("enrollment.my_applications")
-    for student, holder in holders:
-        notify(holder, message, link, student=student, course=course.title,
+    for application_id, student, holder in holders:
+        notify(holder, message, _application_link(application_id), student=student, course=course.title,
                report_on=course.reports_on.isoformat(), **time)
-    return len({holder.id for _, holder in holders})
+    return len({holder.id for _, _, holder in holders})
 
 
 # --- what the pages read ------------------------------------------------------------------------

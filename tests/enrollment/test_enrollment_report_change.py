@@ -9,8 +9,9 @@ from sqlalchemy import func, select
 
 from portal.auth.models import Role
 from portal.courses.services import update_course
-from portal.enrollment.models import ApplicationStatus
+from portal.enrollment.models import Application, ApplicationStatus
 from portal.enrollment.services import tell_report_change, today, transition
+from portal.families.models import Student
 from portal.notifications.models import Notification
 from portal.notifications.services import text_of
 
@@ -74,7 +75,8 @@ def test_families_holding_a_place_are_told_the_new_time(request_context, db, mak
                              .where(Notification.message.contains("报到时间改了"))) == 3
     link = db.session.scalars(select(Notification.link).where(Notification.user_id == mother.id)
                               .order_by(Notification.id.desc())).first()
-    assert link == "/applications"
+    mothers = db.session.scalars(select(Application.id).join(Student).where(Student.account_id == mother.id)).one()
+    assert link == f"/applications#application-{mothers}"  # her card on 我的报名
 
 
 def test_only_the_day_when_the_school_gives_no_time(request_context, db, make_user, course, plain_student, apply,

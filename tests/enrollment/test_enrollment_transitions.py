@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from portal.audit.models import AuditEntry
+from portal.auth.models import User
 from portal.courses.models import Course
 from portal.enrollment.models import TRANSITIONS, Application, ApplicationStatus, Enrollment
 from portal.enrollment.services import (
@@ -103,7 +104,18 @@ def test_every_move_notifies_the_account_holder(db, at_state):
     assert notification.message == ADMITTED_MESSAGE
     assert notification.params == {"student": "王小明", "course": "电工（初级）扶贫班",
                                    "expires_on": (today() + timedelta(days=7)).isoformat()}
-    assert notification.link == "/applications"
+    assert notification.link == f"/applications#application-{application.id}"  # its card on 我的报名
+
+
+@pytest.mark.parametrize("to", [S.accepted, S.declined])
+def test_the_family_is_not_told_of_its_own_move(db, at_state, to):
+    """Confirming or giving up a place is the family's own doing: no unread message about it."""
+    application, _ = at_state(S.admitted)
+    holder = db.session.get(User, db.session.get(Student, application.student_id).account_id)
+    before = count(db, Notification, Notification.user_id == holder.id)
+    transition(holder, application, to)
+    assert application.status == to
+    assert count(db, Notification, Notification.user_id == holder.id) == before
 
 
 def test_admitting_takes_a_place_and_sets_the_offer_deadline(db, at_state):
