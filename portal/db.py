@@ -3,6 +3,7 @@ database, dates as they are in China."""
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from flask import has_request_context, request
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import Engine
@@ -84,5 +85,10 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(conn):
+    """On SQLite, a request that changes things (any but GET and HEAD) takes the write lock as its
+    transaction begins, waiting its turn (busy_timeout). Begun as a reader, it could not write once
+    another connection had committed since its first read, such as a registry import running in the
+    background, and would fail at once with "database is locked". Pages only read, and share."""
     if conn.dialect.name == "sqlite":
-        conn.exec_driver_sql("BEGIN")
+        writes = has_request_context() and request.method not in ("GET", "HEAD")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
