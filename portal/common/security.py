@@ -47,4 +47,19 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def current_path():
-        return {"current_path": request.full_path.rstrip("?") if request else "/"}
+        return {"current_path": page_path() if request else "/"}
+
+
+def page_path() -> str:
+    """The page's own path and query, for the links that come back to it (language, 大字模式, log in).
+
+    A page drawn in answer to a form posted to an address that only takes posts (a refused upload)
+    cannot be opened again by that address, so those links come back to the page the form was on
+    (the Referer, which the Referrer-Policy sends only within the site), else to the home page.
+    """
+    if request.method in ("GET", "HEAD") or (request.url_rule is not None and "GET" in request.url_rule.methods):
+        return request.full_path.rstrip("?")
+    came_from = urlsplit(request.referrer or "")
+    if came_from.netloc == request.host and came_from.path.startswith("/"):
+        return came_from.path + (f"?{came_from.query}" if came_from.query else "")
+    return url_for("courses.home")

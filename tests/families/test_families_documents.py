@@ -285,3 +285,19 @@ def test_another_familys_proof_is_not_found_even_under_ones_own_student(db, as_a
     assert counts() == before
     (mine,) = [d for d in documents(db) if d.student_id == student.id]
     assert delete(as_applicant, student, mine).status_code == 302  # the same request for their own is done
+
+
+def test_a_refused_uploads_language_links_come_back_to_the_students_page(as_applicant, student):
+    """The refused upload is drawn at its post-only address: switching language or 大字模式 there comes
+    back to the page the form was on (the student's), not to an address that cannot be opened."""
+    page = f"http://portal.test/family/students/{student.id}"
+    response = as_applicant.post(f"/family/students/{student.id}/documents", data={"kind": "other"},
+                                 headers={"Referer": page})
+    html = response.get_data(as_text=True)
+    assert "请选择要上传的文件。" in html
+    assert f"/lang/en?next=/family/students/{student.id}" in html
+    assert f"/elder-mode/on?next=/family/students/{student.id}" in html
+    assert f"next=/family/students/{student.id}/documents" not in html
+    # Without a page to go back to (a browser that sends no Referer), to the home page.
+    html = as_applicant.post(f"/family/students/{student.id}/documents", data={"kind": "other"}).get_data(as_text=True)
+    assert '/lang/en?next=/"' in html
