@@ -28,7 +28,7 @@ STATUS_LABELS = {
     S.admitted: N_("已录取"),
     S.waitlisted: N_("候补中"),
     S.rejected: N_("未录取"),
-    S.accepted: N_("已入学"),
+    S.accepted: N_("已确认入学"),  # reporting to the school comes later
     S.declined: N_("已放弃"),
     S.lapsed: N_("录取已过期"),
     S.withdrawn: N_("已撤回"),

@@ -235,7 +235,7 @@ def test_grandmother_applies_through_the_green_channel_and_downloads_the_notice(
     application.get_by_role("button", name=re.compile("^确认入学")).click()
     expect(phone.locator("main .flash")).to_contain_text("已确认入学")
     application = application_of(phone, "符志强", course)
-    expect(application.locator(".tag.status-accepted")).to_have_text("已入学")
+    expect(application.locator(".tag.status-accepted")).to_have_text("已确认入学")
     notice = application.get_by_role("link", name="下载录取通知书")
     expect(notice).to_be_visible()
     expect(notice).to_have_class("button")

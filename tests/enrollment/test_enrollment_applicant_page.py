@@ -106,7 +106,7 @@ def test_the_timeline_shows_each_state_with_its_day(client, login, family):
     cooking = card(client.get("/applications").text, "中式烹调班")
     steps = re.findall(r'<li><span class="when">(.*?)</span> <span class="what">(\w+)</span>', cooking)
     day = format_date(today(), "medium", locale="zh_Hans_CN")
-    assert steps == [(day, "已提交"), (day, "已录取"), (day, "已入学")]
+    assert steps == [(day, "已提交"), (day, "已录取"), (day, "已确认入学")]
     assert "绿色通道：建档立卡家庭学生直接录取" in cooking  # why it was admitted, in plain words
 
 
