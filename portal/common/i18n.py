@@ -43,6 +43,15 @@ def html_lang() -> str:
     return "-".join(p for p in (locale.language, locale.script) if p) if locale else "zh-Hans"
 
 
+@lru_cache(maxsize=2)
+def chinese_converter(config: str):
+    """OpenCC's conversion for `config` ("s2t": Simplified to Traditional characters, "t2s" back), loaded
+    once per process."""
+    import opencc
+
+    return opencc.OpenCC(config).convert
+
+
 @lru_cache(maxsize=4096)
 def _gettext(locale: str, message: str) -> str:
     return get_translations().ugettext(message)

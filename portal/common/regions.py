@@ -14,6 +14,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.common.cache import reference_data
+from portal.common.i18n import chinese_converter
 from portal.db import db
 
 REGION_CODE_RE = re.compile(r"^\d{6}$")
@@ -173,17 +174,10 @@ def region_choices(*, codes: bool = True) -> list[tuple[str, str]]:
 TRADITIONAL_PLACE_NAMES = {"云城区": "雲城區"}
 
 
-@lru_cache(maxsize=1)
-def _to_traditional():
-    import opencc
-
-    # s2t, not the interface's s2twp: a place name keeps its characters and takes no Taiwanese wording.
-    return opencc.OpenCC("s2t").convert
-
-
 @lru_cache(maxsize=4096)
 def _traditional(name: str) -> str:
-    return TRADITIONAL_PLACE_NAMES.get(name) or _to_traditional()(name)
+    # s2t, not the interface's s2twp: a place name keeps its characters and takes no Taiwanese wording.
+    return TRADITIONAL_PLACE_NAMES.get(name) or chinese_converter("s2t")(name)
 
 
 def place_name(name: str) -> str:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import contains_eager
 
 from portal.audit.services import record
 from portal.common.cache import reference_data
+from portal.common.i18n import chinese_converter
 from portal.common.regions import Region, prefix_bounds
 from portal.courses.models import KIND_LABELS, STATUS_TRANSITIONS, Course, CourseKind, CourseStatus
 from portal.db import db
@@ -201,10 +202,12 @@ def refresh_search_text(courses, institution_name: str) -> None:
 
 def keywords(q: str, trades: Iterable[str] = ()) -> list[str]:
     """The words a catalog search requires, at most eight: the typed words, each split around the
-    trades and course kinds it holds, as people type them run together (电工扶贫班: 电工, 扶贫班)."""
+    trades and course kinds it holds, as people type them run together (电工扶贫班: 电工, 扶贫班).
+    Words typed in Traditional characters (電工, as a phone set to them types) are read in Simplified,
+    as courses are written."""
     terms = sorted({search_key(term) for term in (*trades, *KIND_LABELS.values()) if term}, key=len, reverse=True)
     known = re.compile("(" + "|".join(map(re.escape, terms)) + ")")
-    words = [part for word in search_key(q).split() for part in known.split(word) if part]
+    words = [part for word in search_key(chinese_converter("t2s")(q)).split() for part in known.split(word) if part]
     return words[:8]
 
 

@@ -70,6 +70,8 @@ def keyword_courses(make_course, make_institution):
     ("电工 海口", []),
     ("  育婴员  ", ["育婴员培训"]),
     ("焊工", []),
+    ("電工 三亞", ["农村电工扶贫班"]),      # typed in Traditional characters, as a phone set to them types
+    ("廚房幫工", ["厨房帮工班"]),
 ])
 def test_keyword_matches_title_trade_and_institution(client, keyword_courses, q, expected):
     assert sorted(listed(client, q=q)) == sorted(expected)
