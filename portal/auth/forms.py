@@ -43,7 +43,7 @@ class LoginForm(PortalForm):
 
 class ChangePasswordForm(NewPasswordMixin, PortalForm):
     current = PasswordField(_l("当前密码"), validators=[InputRequired(_l("请填写当前密码。"))],
-                            description=_l("密码刚被重置的，填工作人员告诉您的临时密码。"))
+                            description=_l("密码刚被重置的，填工作人员告诉您的临时密码；新开的账号填初始密码。"))
     password = PasswordField(_l("新密码"), validators=[InputRequired(_l("请设置新密码。"))],
                              description=_l("至少8位，同时包含字母和数字。"))
     confirm = PasswordField(_l("再次输入新密码"), validators=[
@@ -86,7 +86,8 @@ ROLE_CHOICES = [(role.value, ROLE_LABELS[role]) for role in (Role.staff, Role.fi
 class AccountForm(LoginNameMixin, NewPasswordMixin, PortalForm):
     name = StringField(_l("姓名"), validators=[DataRequired(_l("请填写姓名。")), Length(max=64)])
     login = StringField(_l("手机号或邮箱"), validators=[DataRequired(_l("请填写手机号或邮箱。"))])
-    password = PasswordField(_l("初始密码"), validators=[InputRequired(_l("请设置初始密码。"))])
+    password = PasswordField(_l("初始密码"), validators=[InputRequired(_l("请设置初始密码。"))],
+                             description=_l("告诉对方。对方第一次登录后，要先换成只有自己知道的新密码。"))
     role = SelectField(_l("角色"), choices=ROLE_CHOICES)
     institution_id = SelectField(_l("所属机构（机构工作人员必填）"), coerce=int, choices=[])
     region_code = SelectField(_l("所属地区（财务人员必填）"), choices=[])

@@ -169,8 +169,10 @@ def set_active(actor: User, user: User, active: bool) -> None:
 
 
 def create_user(actor: User | None, *, name: str, login: str, password: str, role: Role,
-                institution_id: int | None = None, region_code: str | None = None) -> User:
-    """Create an account. Applicants register themselves; other roles are made by an admin."""
+                institution_id: int | None = None, region_code: str | None = None,
+                initial: bool = False) -> User:
+    """Create an account. Applicants register themselves; other roles are made by an admin. An `initial`
+    password (the admin's choice, handed over) is replaced by the holder's own at their first login."""
     if role != Role.applicant and (actor is None or actor.role != Role.admin):
         raise AccountError(_("只有管理员可以创建工作人员账号。"))
     field, value = normalize_login(login)
@@ -185,7 +187,8 @@ def create_user(actor: User | None, *, name: str, login: str, password: str, rol
         raise AccountError(_("财务人员必须属于一个地区。"))
     user = User(name=name.strip(), role=role, password_hash=hash_password(password),
                 institution_id=institution_id if role == Role.staff else None,
-                region_code=region_code if role == Role.finance else None, **{field: value})
+                region_code=region_code if role == Role.finance else None, must_change_password=initial,
+                **{field: value})
     db.session.add(user)
     db.session.flush()
     record(actor or user, "user.create", user, after={"role": str(role), "institution_id": user.institution_id,

@@ -231,7 +231,7 @@ def accounts():
         try:
             create_user(current_user, name=form.name.data, login=form.login.data, password=form.password.data,
                         role=Role(form.role.data), institution_id=form.institution_id.data or None,
-                        region_code=form.region_code.data or None)
+                        region_code=form.region_code.data or None, initial=True)
         except AccountError as e:
             form.login.errors.append(str(e))
         else:

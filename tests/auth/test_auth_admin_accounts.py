@@ -50,6 +50,13 @@ def test_new_staff_account_can_log_in_and_manage_its_courses(admin_client, make_
 
     browser = admin_client
     assert browser.post("/login", data={"login": "13611112222", "password": PASSWORD}).status_code == 302
+    # The admin knows the initial password: the holder first replaces it with one only they know.
+    first = browser.get("/manage/courses", follow_redirects=True)
+    assert first.request.path == "/account/password" and "管理员开账号时设的初始密码" in first.text
+    assert "您的密码已被重置" not in first.text
+    changed = browser.post("/account/password", data={"current": PASSWORD, "password": "Ziji2024mima",
+                                                      "confirm": "Ziji2024mima"})
+    assert changed.status_code == 302
     assert "本校育婴员培训" in browser.get("/manage/courses").text
 
 
