@@ -61,3 +61,40 @@ def test_revisions_form_a_single_line(db):
     assert len(directory.get_heads()) == 1, "more than one head: merge the branches"
     applied = MigrationContext.configure(db.session.connection()).get_current_heads()
     assert applied == tuple(directory.get_heads()), "the test database is not at the latest revision"
+
+
+def test_rows_refused_under_reworded_id_number_messages_are_still_translated(tmp_path):
+    """A refused row keeps its reason as a msgid: one stored under wording since changed would no longer
+    be found in the catalogs, so the migration that rewords the message rewords the rows too."""
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from portal import create_app
+    from portal.common import idnumbers
+    from portal.extensions import db
+    from portal.registry.models import RegistryImport, RegistryRejection
+
+    old = "身份证号校验位不对，请逐位核对。"
+    app = create_app({"TESTING": True, "SECRET_KEY": "test-secret", "ID_KEY": "5e" * 32, "JOBS_IMMEDIATE": True,
+                      "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'portal.sqlite3'}"})
+    app.instance_path = str(tmp_path)
+    with app.app_context():
+        upgrade(revision="5e7a0c3d2b91")
+        with Session(db.engine) as session:
+            batch = RegistryImport(filename="名单.csv", sha256="0" * 64, size=1, status="done")
+            session.add(batch)
+            session.flush()
+            session.add_all([RegistryRejection(import_id=batch.id, row_no=3, reason=old),
+                             RegistryRejection(import_id=batch.id, row_no=4, reason=idnumbers.BAD_LENGTH)])
+            session.commit()
+
+        def reasons():
+            with Session(db.engine) as session:
+                return list(session.scalars(select(RegistryRejection.reason).order_by(RegistryRejection.row_no)))
+
+        upgrade()
+        assert reasons() == [idnumbers.BAD_CHECK_DIGIT, idnumbers.BAD_LENGTH]
+        downgrade(revision="5e7a0c3d2b91")
+        assert reasons() == [old, idnumbers.BAD_LENGTH]
+        db.engine.dispose()

@@ -31,10 +31,10 @@ _FULL_WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ", "0123456789X
 EMPTY = N_("请填写身份证号。")
 BAD_LENGTH = N_("身份证号应为18位。")
 BAD_FORMAT = N_("身份证号前17位应为数字，最后一位为数字或X。")
-BAD_CHECK_DIGIT = N_("身份证号校验位不对，请逐位核对。")
+BAD_CHECK_DIGIT = N_("身份证号有一位填错了，请对照身份证逐位核对。")
 BAD_BIRTH_DATE = N_("身份证号中的出生日期不存在。")
 FUTURE_BIRTH_DATE = N_("身份证号中的出生日期晚于今天。")
-BAD_REGION = N_("身份证号前6位不是有效的行政区划代码。")
+BAD_REGION = N_("身份证号前6位（地区编码）不对，请对照身份证核对。")
 
 
 def normalize(raw: str | None) -> str:

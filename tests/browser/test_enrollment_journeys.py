@@ -527,6 +527,6 @@ def test_student_form_with_errors_on_a_phone(open_page, log_in, family_pages):
     phone.get_by_label("学生身份证号").fill("469030200901015551")  # a wrong check digit
     phone.get_by_role("button", name="保存").click()
     expect(phone.get_by_role("alert")).to_be_visible()
-    expect(phone.locator("#id_number-error")).to_contain_text("校验位不对")
+    expect(phone.locator("#id_number-error")).to_contain_text("有一位填错了")
     expect(phone.locator("#name-error")).to_contain_text("请填写学生姓名")
     looks_right(phone)

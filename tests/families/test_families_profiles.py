@@ -93,9 +93,9 @@ def test_a_student_added_on_the_way_to_apply_goes_back_to_the_application(as_app
 
 
 @pytest.mark.parametrize("number, message", [
-    (lambda make: wrong_check_digit(make()), "身份证号校验位不对，请逐位核对。"),
+    (lambda make: wrong_check_digit(make()), "身份证号有一位填错了，请对照身份证逐位核对。"),
     (lambda make: make(born=date.today() + timedelta(days=3)), "身份证号中的出生日期晚于今天。"),
-    (lambda make: make(region="990101"), "身份证号前6位不是有效的行政区划代码。"),
+    (lambda make: make(region="990101"), "身份证号前6位（地区编码）不对，请对照身份证核对。"),
     (lambda make: make()[:14], "身份证号应为18位。"),
     (lambda make: "", "请填写身份证号。"),
 ], ids=["check digit", "future birth date", "bad region", "too short", "empty"])

@@ -116,7 +116,7 @@ def test_old_xls_workbook_is_imported(db, import_file):
 
     assert (batch.status, batch.added, batch.rejected) == (ImportStatus.done, 2, 1)
     [(row_no, reason, values)] = rejections(db, batch)
-    assert (row_no, reason, values["cells"]["姓名"]) == (4, "身份证号校验位不对，请逐位核对。", "王错号")
+    assert (row_no, reason, values["cells"]["姓名"]) == (4, "身份证号有一位填错了，请对照身份证逐位核对。", "王错号")
     listed = people(db)
     assert (listed["黎小海"].household_no, listed["黎小海"].year_identified, listed["黎小海"].dibao) == (
         "4601070010001", 2016, False)
@@ -181,18 +181,18 @@ def test_a_list_per_township_on_several_sheets_is_imported_as_one(db, import_fil
         "13800000000", "云蛟村", "H1")
     refused = db.session.execute(select(RegistryRejection.sheet_no, RegistryRejection.row_no, RegistryRejection.reason)
                                  .where(RegistryRejection.import_id == batch.id)).all()
-    assert sorted(refused) == [(0, 3, "身份证号校验位不对，请逐位核对。"),
+    assert sorted(refused) == [(0, 3, "身份证号有一位填错了，请对照身份证逐位核对。"),
                                (1, 4, importer.DUPLICATE_ID_ON_SHEET)]
 
     page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
     assert "读取的工作表 云龙镇、红旗镇" in page
-    assert "行号 工作表 原因 该行内容 第 3 行 云龙镇 身份证号校验位不对" in page
+    assert "行号 工作表 原因 该行内容 第 3 行 云龙镇 身份证号有一位填错了" in page
     assert "第 4 行 红旗镇 身份证号与“云龙镇”工作表第 2 行相同，其他信息却不一样；导入的是那一行。 姓名：黎小海" in page
     download = load_workbook(io.BytesIO(as_admin.get(f"/admin/registry/imports/{batch.id}/rejections.xlsx").data))
     rows = list(download.active.iter_rows(values_only=True))
     assert rows[0] == ("工作表", "行号", "原因", "姓名", "身份证号", "户编号", "村", "联系电话", "备注")
     assert [r[:3] for r in rows[1:]] == [
-        ("云龙镇", 3, "身份证号校验位不对，请逐位核对。"),
+        ("云龙镇", 3, "身份证号有一位填错了，请对照身份证逐位核对。"),
         ("红旗镇", 4, "身份证号与“云龙镇”工作表第 2 行相同，其他信息却不一样；导入的是那一行。")]
 
 
@@ -290,7 +290,7 @@ def test_xlsx_rows_are_numbered_as_excel_shows_them(db, import_file, id_number):
 
     assert (batch.status, batch.added, batch.rejected, batch.rows_total) == (ImportStatus.done, 2, 1, 4)
     [(row_no, reason, values)] = rejections(db, batch)
-    assert (row_no, reason, values["cells"]["姓名"]) == (4, "身份证号校验位不对，请逐位核对。", "符阿妹")
+    assert (row_no, reason, values["cells"]["姓名"]) == (4, "身份证号有一位填错了，请对照身份证逐位核对。", "符阿妹")
     assert people(db)["王小明"].household_no == "2024-05-01"
 
 
@@ -428,8 +428,8 @@ def test_bad_rows_are_listed_by_row_number_and_the_rest_imported(db, import_file
     assert set(people(db)) == {"正常", "全角数字", "小写x"}
     assert lookup(x_number).name == "小写x"
     assert [(row_no, reason) for row_no, reason, _ in rejections(db, batch)] == [
-        (3, "身份证号校验位不对，请逐位核对。"), (4, "身份证号中的出生日期晚于今天。"),
-        (5, "身份证号前6位不是有效的行政区划代码。"), (8, importer.NO_NAME), (9, importer.NO_HOUSEHOLD),
+        (3, "身份证号有一位填错了，请对照身份证逐位核对。"), (4, "身份证号中的出生日期晚于今天。"),
+        (5, "身份证号前6位（地区编码）不对，请对照身份证核对。"), (8, importer.NO_NAME), (9, importer.NO_HOUSEHOLD),
         (10, importer.BAD_REGION_CODE), (11, importer.BAD_YEAR), (12, importer.BAD_STATUS), (13, importer.BAD_DIBAO),
         (14, importer.DUPLICATE_ID), (15, importer.TOO_LONG)]
     kept = {row_no: values for row_no, _, values in rejections(db, batch)}
@@ -438,7 +438,7 @@ def test_bad_rows_are_listed_by_row_number_and_the_rest_imported(db, import_file
     assert kept[15]["params"] == {"column": "姓名", "max": 64}
 
     page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
-    assert "第 3 行 身份证号校验位不对，请逐位核对。 姓名：校验位错" in page
+    assert "第 3 行 身份证号有一位填错了，请对照身份证逐位核对。 姓名：校验位错" in page
     assert "第 14 行 身份证号与第 2 行相同，其他信息却不一样；导入的是那一行。" in page
     assert "第 15 行 “姓名”超过 64 个字。" in page
     assert "第 12 行 脱贫状态应为“未脱贫”“已脱贫”“返贫”或“监测对象”。" in page
