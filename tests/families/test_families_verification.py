@@ -152,6 +152,7 @@ def flashed(client) -> list[str]:
     (dict(reason="看过了"), ["请选择通过或不通过。"]),
     (dict(decision="maybe", reason="看过了"), ["请选择通过或不通过。"]),
     (dict(), ["请选择通过或不通过。", "请填写审核理由。"]),
+    (dict(decision="accept", reason="证" * 1001), ["审核理由最多写1000个字。"]),
 ])
 def test_a_decision_needs_a_choice_and_a_reason(db, login, staff, student, proof, counts, data, messages):
     client = login(staff)
