@@ -17,6 +17,8 @@ from huey import MemoryHuey, RedisHuey, SqliteHuey
 from huey.constants import EmptyData
 from sqlalchemy import and_, func
 
+from portal.db import db
+
 log = logging.getLogger(__name__)
 _jobs: dict[str, Callable] = {}
 
@@ -70,7 +72,13 @@ def _stall_cutoff(silent_for: timedelta | None = None) -> datetime:
 
 
 def enqueue(fn: Callable, *args) -> None:
+    """Queue `fn(*args)`; the caller has committed what the job reads."""
     jobs = current_app.extensions["jobs"]
+    if current_app.config["JOBS_IMMEDIATE"]:
+        # Run at once, in the caller: end the caller's transaction first (one reopened since its commit by
+        # reading), for on SQLite a request that changes things holds the write lock while its transaction
+        # is open (see portal.db._sqlite_begin), and the job's own connection would wait on it in vain.
+        db.session.commit()
     jobs["tasks"][f"{fn.__module__}.{fn.__qualname__}"](*args)
     if current_app.config["JOBS_IN_PROCESS"] and not current_app.config["JOBS_IMMEDIATE"]:
         _start_in_process_worker(jobs)
