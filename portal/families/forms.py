@@ -71,7 +71,8 @@ class VerificationForm(PortalForm):
     """Posted by the evidence macro's form (families/_evidence.html), which draws its fields by hand."""
     decision = RadioField(_l("审核结果"), choices=[(k, _l(v)) for k, v in DECISION_LABELS.items()],
                           validate_choice=False)
-    reason = LinesField(_l("审核理由"), validators=[DataRequired(_l("请填写审核理由。")), Length(max=1000, message=_l("审核理由最多写1000个字。"))])
+    reason = LinesField(_l("审核理由"), validators=[
+        DataRequired(_l("请填写审核理由。")), Length(max=1000, message=_l("审核理由最多写1000个字。"))])
     next = HiddenField()
 
     def validate_decision(self, field):

@@ -110,10 +110,6 @@ def upload():
         return _index(form, LookupForm(prefix="lookup"))
     file = form.file.data
     background = _size(file.stream) > current_app.config["REGISTRY_BACKGROUND_BYTES"]
-    # End the read that loaded the admin's account before the file was checked: on SQLite, a transaction
-    # that has read cannot write once another connection has committed since (an import running in the
-    # background commits every block), and would fail at once instead of waiting its turn.
-    db.session.commit()
     batch = create_import(current_user, file.filename or "registry", file.stream, full=form.full.data == "full",
                           keep_file=background)
     db.session.commit()

@@ -20,7 +20,7 @@ from portal.audit.models import AuditEntry
 from portal.common.idnumbers import mask, vault
 from portal.common.jobs import HEARTBEAT_KEY
 from portal.db import today
-from portal.registry import importer, services, views
+from portal.registry import importer, services
 from portal.registry.models import (
     ChangeKind,
     ImportStatus,
@@ -1244,18 +1244,3 @@ def test_an_import_on_sqlite_writes_after_reading_though_others_write_meanwhile(
     with engine.connect() as check:
         assert check.exec_driver_sql("SELECT progress FROM registry_imports").scalar() == 1
     engine.dispose()
-
-
-def test_an_upload_ends_its_read_before_it_writes(db, upload, registry_csv, row, id_number, monkeypatch):
-    """The upload reads the admin's account, then checks the file; on SQLite its writes would fail at once if
-    a running import committed in between, unless that read has ended by then."""
-    began_reading = []
-    create_import = services.create_import
-
-    def spied(*args, **kwargs):
-        began_reading.append(db.session().in_transaction())
-        return create_import(*args, **kwargs)
-
-    monkeypatch.setattr(views, "create_import", spied)
-    assert upload(registry_csv([row(id_number())])).status_code == 302
-    assert began_reading == [False]
