@@ -80,6 +80,19 @@ def test_an_entry_links_to_its_objects_page_and_to_its_history(db, client, as_ad
     assert "它的全部记录" not in as_admin.get(history).text
 
 
+def test_the_history_links_name_their_object_in_the_readers_brackets(db, client, as_admin, make_course):
+    """A screen reader hears which object "All its entries" is for, bracketed as English writes it."""
+    course = make_course(status=CourseStatus.draft, title="电工扶贫班")
+    record(None, "course.status", course, after={"status": "draft"})
+    db.session.flush()
+
+    assert f"它的全部记录<span class=\"visually-hidden\">（课程 #{course.id}）</span>" in as_admin.get(LOG).text
+    client.set_cookie("lang", "en", domain="portal.test")
+    page = as_admin.get(LOG).text
+    assert f"All its entries<span class=\"visually-hidden\"> (Course #{course.id})</span>" in page
+    assert "（" not in page
+
+
 def test_course_edits_show_places_and_dates_as_people_read_them(db, client, as_admin, make_course):
     course = make_course(region_code="460100", start_date=date(2027, 3, 1))
     update_course(None, course, {"region_code": "460200", "start_date": date(2027, 3, 15),
