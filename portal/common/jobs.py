@@ -77,8 +77,11 @@ def enqueue(fn: Callable, *args) -> None:
     if current_app.config["JOBS_IMMEDIATE"]:
         # Run at once, in the caller: end the caller's transaction first (one reopened since its commit by
         # reading), for on SQLite a request that changes things holds the write lock while its transaction
-        # is open (see portal.db._sqlite_begin), and the job's own connection would wait on it in vain.
-        db.session.commit()
+        # is open (see portal.db._sqlite_begin), and the job's own connection would wait on it in vain. One
+        # queued as a commit ends (an e-mail) has nothing left open.
+        transaction = db.session().get_transaction()
+        if transaction is not None and transaction.is_active:
+            db.session.commit()
     jobs["tasks"][f"{fn.__module__}.{fn.__qualname__}"](*args)
     if current_app.config["JOBS_IN_PROCESS"] and not current_app.config["JOBS_IMMEDIATE"]:
         _start_in_process_worker(jobs)
