@@ -40,7 +40,7 @@ OBJECT_LABELS = {
     "courses": N_("课程"),
     "students": N_("学生"),
     "proof_documents": N_("证明材料"),
-    "applications": N_("报名"),
+    "applications": N_("报名记录"),  # not 报名, which is the Apply button elsewhere
     "enrollments": N_("入学"),
     "admission_notices": N_("录取通知书"),
     "registry_imports": N_("名单导入"),

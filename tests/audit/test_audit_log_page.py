@@ -230,7 +230,7 @@ def test_an_entry_names_its_object_and_the_institution_it_records(db, as_admin, 
     assert f"停用账号 账号 #{teacher.id} 离职的老师（13911112222）" in deactivated
     assert f"创建账号 账号 #{teacher.id} 离职的老师（13911112222）" in created
     assert "所属机构 三亚技师学院" in created and "所属机构编号" not in created
-    assert f"报名 #{application.id} 黄明轩 · 电工扶贫班" in admitted
+    assert f"报名记录 #{application.id} 黄明轩 · 电工扶贫班" in admitted
     assert "建档立卡人员 #" in revealed and "黎小海" in revealed
 
 
