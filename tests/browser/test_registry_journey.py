@@ -72,7 +72,7 @@ def test_admin_imports_an_update_and_the_family_is_recognised(page, open_page, l
     expect(facts).to_contain_text("新增1")
     expect(facts).to_contain_text("被拒绝的行2")
     expect(facts).to_contain_text("重复列出的行1（与前面某行所列相同，只计一次）")
-    expect(facts).to_contain_text("门户中核验状态随之改变的学生1")
+    expect(facts).to_contain_text("平台中核验状态随之改变的学生1")
     rejections = page.get_by_role("table")
     expect(rejections).to_contain_text("身份证号有一位填错了")
     expect(rejections).to_contain_text("身份证号与第 2 行相同")

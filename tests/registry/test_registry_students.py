@@ -43,7 +43,7 @@ def test_a_student_listed_by_a_new_import_is_recognised_and_their_application_ta
     assert db.session.scalar(select(AuditEntry).where(
         AuditEntry.action == "student.verification", AuditEntry.object_id == student.id)).actor_id is None
     page = text(as_admin.get(f"/admin/registry/imports/{batch.id}"))
-    assert "门户中核验状态随之改变的学生 1" in page and "家庭已收到通知" in page
+    assert "平台中核验状态随之改变的学生 1" in page and "家庭已收到通知" in page
 
     again = import_file(registry_csv([row(number, "黄小雨"), row(id_number(), "别人")]))
     assert again.students_changed == 0 and len(messages(db, student)) == 1
