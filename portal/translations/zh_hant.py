@@ -38,6 +38,18 @@ TERMS = [
     ("行號", "列號"), ("s 行", "s 列"), ("前 10 行", "前 10 列"), ("第一行", "第一列"), ("每人一行", "每人一列"),
     ("那一行", "那一列"), ("資料行", "資料列"), ("一行資料", "一列資料"), ("各行", "各列"), ("某行", "某列"),
     ("這些行", "這些列"), ("列出的行", "列出的列"), ("被拒絕的行列在下面", "被拒絕的列見下面"),
+    ("被拒絕的行", "被拒絕的列"), ("該行內容", "該列內容"), ("所有行後", "所有列後"),
+    ("物件", "對象"),        # 对象 is whom an action or a status concerns (监测对象, 操作对象), not a programming object
+    ("重置", "重設"),        # resetting a password
+    ("當前", "目前"),        # the current password, a course's present state
+    ("後臺", "背景"),        # an import or export running in the background
+    ("重啟", "重新啟動"),     # a server restart
+    ("關鍵詞", "關鍵字"),
+    ("另存為", "另存新檔"), ("Unicode 文本", "Unicode 文字"),  # Excel's commands and formats as Taiwan's Excel names them
+    ("校驗位", "檢查碼"), ("檔案校驗值", "檔案雜湊值"),
+    # Counting: messages and notices by 則, records by 筆.
+    ("條未讀", "則未讀"), ("條新訊息", "則新訊息"), ("這條通知", "這則通知"),
+    ("記錄條數", "記錄筆數"), ("條記錄", "筆記錄"), ("%(total)s 條", "%(total)s 筆"),
 ]
 
 # Whole-message exceptions, msgid → msgstr, for when a term rule would be wrong elsewhere. Keep it short.
