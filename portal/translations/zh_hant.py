@@ -7,7 +7,7 @@ OpenCC's s2twp config converts characters and swaps in Taiwan phrasing (登录 �
 搜索 → 搜尋, 信息 → 資訊). A few of its phrase swaps are wrong for this portal, so TERMS fixes them
 after conversion. tests/common/test_translations.py checks that every msgstr is exactly convert(msgid),
 so the catalog can only be changed here: add a term to TERMS, or one whole message to MESSAGE_OVERRIDES.
-Needs the OpenCC package (in the project's test extras).
+Needs the OpenCC package, a dependency of the portal itself (place names are converted with it as pages are drawn).
 """
 import sys
 from pathlib import Path
@@ -39,13 +39,13 @@ TERMS = [
     ("那一行", "那一列"), ("資料行", "資料列"), ("一行資料", "一列資料"), ("各行", "各列"), ("某行", "某列"),
     ("這些行", "這些列"), ("列出的行", "列出的列"), ("被拒絕的行列在下面", "被拒絕的列見下面"),
     ("被拒絕的行", "被拒絕的列"), ("該行內容", "該列內容"), ("所有行後", "所有列後"),
-    ("物件", "對象"),        # 对象 is whom an action or a status concerns (监测对象, 操作对象), not a programming object
+    ("物件", "對象"),        # 对象: whom an action or a status concerns (监测对象, 操作对象), not a program's object
     ("重置", "重設"),        # resetting a password
     ("當前", "目前"),        # the current password, a course's present state
     ("後臺", "背景"),        # an import or export running in the background
     ("重啟", "重新啟動"),     # a server restart
     ("關鍵詞", "關鍵字"),
-    ("另存為", "另存新檔"), ("Unicode 文本", "Unicode 文字"),  # Excel's commands and formats as Taiwan's Excel names them
+    ("另存為", "另存新檔"), ("Unicode 文本", "Unicode 文字"),  # Excel's commands and formats, as in Taiwan
     ("校驗位", "檢查碼"), ("檔案校驗值", "檔案雜湊值"),
     # Counting: messages and notices by 則, records by 筆.
     ("條未讀", "則未讀"), ("條新訊息", "則新訊息"), ("這條通知", "這則通知"),
