@@ -32,6 +32,9 @@ from portal.common import idnumbers
 from portal.common.i18n import N_
 from portal.registry.models import POVERTY_STATUS_LABELS, RegistryPerson
 
+# Comma first, so a record with none of them, or as many of each, reads as comma-separated. A
+# semicolon is what Excel writes when Windows is set to a region whose decimal point is a comma.
+DELIMITERS = (",", "\t", ";")
 BLOCK_BYTES = 1 << 20  # CSV read and checked a megabyte (about 9,000 rows) at a time
 XLSX_BLOCK_ROWS = 5_000
 HEADER_ROWS = 10  # the header may sit under a title, a date or a note, as offices' exports put it
@@ -277,7 +280,7 @@ class CsvTable(_Table):
         encoding = "utf-8" if bom else _encoding(head[:_last_record_end(head) if more else len(head)])
         # Each record's delimiter is told from the record itself: a title line may have none.
         lines = [head[start:end].decode(encoding) for start, end in zip([0] + [end + 1 for end in ends], ends)]
-        formats = [CsvFormat(encoding, "\t" if line.count("\t") > line.count(",") else ",") for line in lines]
+        formats = [CsvFormat(encoding, max(DELIMITERS, key=line.count)) for line in lines]
         try:
             self.header_row, self.layout = find_header(
                 next(record_format.rows_of_text(line), []) for record_format, line in zip(formats, lines))

@@ -359,6 +359,20 @@ def test_quoted_fields_crlf_tabs_and_blank_lines(db, import_file, registry_csv, 
     assert people(db)["黎小海"].village == "云蛟村,\n三队"
 
 
+def test_a_semicolon_separated_list_under_a_title_is_imported(db, import_file, registry_csv, id_number):
+    """Excel saves CSV with semicolons on a computer set to a region that writes decimal commas."""
+    a, b = id_number(), id_number()
+    data = ("某县脱贫人口名单（2026年）\n"
+            + registry_csv([{"姓名": "黎小海", "身份证号": a, "户编号": "H1", "村": "云蛟村,三队"},
+                            {"姓名": "符阿妹", "身份证号": b, "户编号": "H1"}],
+                           header=["姓名", "身份证号", "户编号", "村"], delimiter=";").decode()).encode()
+
+    batch = import_file(data)
+
+    assert (batch.added, batch.rejected, batch.unknown_columns) == (2, 0, [])
+    assert people(db)["黎小海"].village == "云蛟村,三队"
+
+
 def test_backslashes_tabs_and_carriage_returns_in_cells_are_kept_as_written(db, import_file, registry_csv, id_number):
     """In the registry, and in the cells kept with refused rows: a row with no name, and a repeat."""
     village = "南\\北\t一队\r\n\\N"  # \N is how PostgreSQL's COPY writes NULL
