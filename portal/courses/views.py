@@ -34,7 +34,7 @@ from portal.courses.services import (
     update_course,
 )
 from portal.db import today
-from portal.enrollment.services import family_for_course, promote, tell_report_change
+from portal.enrollment.services import family_for_course, open_offers, promote, tell_report_change
 from portal.extensions import db
 
 # Far past any real catalog; keeps OFFSET inside the database's integer range.
@@ -57,8 +57,10 @@ def region_options(tags: dict[str, str], selected: str) -> Markup:
 @bp.get("/")
 @public_page
 def home():
-    """Who: anyone. Search first, then the 扶贫班 places still open."""
-    return render_template("courses/home.html", places=poverty_class_places(today()))
+    """Who: anyone. Search first, then the 扶贫班 places still open; a family sees its offers to confirm above."""
+    applicant = current_user.is_authenticated and current_user.role == Role.applicant
+    offers = open_offers(current_user, today()) if applicant else []
+    return render_template("courses/home.html", places=poverty_class_places(today()), offers=offers)
 
 
 @bp.get("/courses")

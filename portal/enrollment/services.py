@@ -289,6 +289,26 @@ def remind_offers(on: date) -> int:
     return len(due)
 
 
+@dataclass(frozen=True)
+class OpenOffer:
+    application_id: int
+    student: str
+    course: str
+    expires_on: date
+
+
+def open_offers(account: User, on: date) -> list[OpenOffer]:
+    """The places offered to the account's students and not yet confirmed on `on`, soonest to run
+    out first: the one thing a family must not miss, shown as soon as they log in."""
+    rows = db.session.execute(
+        select(Application.id, Student.name, Course.title, Application.offer_expires_on)
+        .join(Student, Student.id == Application.student_id).join(Course, Course.id == Application.course_id)
+        .where(Student.account_id == account.id, Application.status == S.admitted,
+               Application.offer_expires_on >= on)
+        .order_by(Application.offer_expires_on, Application.id))
+    return [OpenOffer(*row) for row in rows]
+
+
 def tell_report_change(course: Course, was_on: date, was_time: str) -> int:
     """Tell the family of every student admitted to or enrolled on the course when to report now, if
     that is no longer `was_on` at `was_time`: the day and time on a notice they may have printed.

@@ -299,3 +299,27 @@ def test_an_applicant_not_in_the_registry_is_asked_for_proof_until_it_is_uploade
 
     transition(staff_of(course), applied, S.rejected, "不符合条件")
     assert "green-hint" not in card(client.get("/applications").text, "电工扶贫班")  # nothing left to wait for
+
+
+def test_the_home_page_puts_a_place_waiting_to_be_confirmed_first(db, client, login, family, make_course, apply,
+                                                                   green_student):
+    """A family logging in lands on the home page: an offer that lapses unless confirmed is there, with its
+    last day and the way to confirm it, until it is confirmed or has run out."""
+    grandmother, applications = family
+    admitted = applications["admitted"]
+    later = apply(green_student(account=grandmother, name="黎小玉"), make_course(title="电子商务扶贫班"))
+    admitted.offer_expires_on, later.offer_expires_on = today() + timedelta(days=3), today() + timedelta(days=9)
+    db.session.flush()
+    login(grandmother)
+
+    offers = re.findall(r'<p class="offer">(.*?)</p>', client.get("/").text, re.S)
+    soon, last = long_date(today() + timedelta(days=3)), long_date(today() + timedelta(days=9))
+    assert [re.sub(r"<[^>]+>|\s+", " ", offer).split() for offer in offers] == [
+        ["黎小海", f"已被“电工扶贫班”录取，请在{soon}前确认入学。", "去确认入学", "黎小海"],
+        ["黎小玉", f"已被“电子商务扶贫班”录取，请在{last}前确认入学。", "去确认入学", "黎小玉"]]
+    assert f'href="/applications#application-{admitted.id}"' in offers[0]
+
+    transition(grandmother, admitted, S.accepted)
+    later.offer_expires_on = today() - timedelta(days=1)  # run out: the applications page lapses it
+    db.session.flush()
+    assert '<p class="offer">' not in client.get("/").text
