@@ -21,14 +21,14 @@ def reference_data(load):
     """Cache `load(*args)`'s result (plain values, never ORM objects) per app and arguments (such as
     a locale) for REFERENCE_CACHE_SECONDS.
 
-    Region and trade lists change rarely and cost a query and a few hundred objects each time.
+    Region and trade lists change rarely and cost a query and a few hundred objects each time. The
+    cache is kept on the app, so it goes with it (an app made after another may get its id()).
     """
-    cached: dict[tuple, tuple[float, object]] = {}
-
     @wraps(load)
     def wrapper(*args):
         app = current_app._get_current_object()
-        key = (id(app), *args)
+        cached: dict[tuple, tuple[float, object]] = app.extensions.setdefault("reference_data", {})
+        key = (load, *args)
         now = _clock()
         hit = cached.get(key)
         if hit is None or now - hit[0] >= app.config["REFERENCE_CACHE_SECONDS"]:

@@ -6,13 +6,18 @@ from portal.auth.models import Role
 
 @pytest.fixture
 def cached(app, monkeypatch):
-    """Turn the cache on with a clock the test moves; start from an empty cache."""
-    clock = [1000.0]
+    """Turn the cache on with a clock the test moves; start from empty caches, and leave none behind.
+
+    The clock reads far beyond any real one, so a list cached while it runs (the catalog's trades)
+    would seem fresh to every later test if it were left behind."""
+    clock = [1e9]
     monkeypatch.setitem(app.config, "PUBLIC_PAGE_CACHE_SECONDS", 10)
     monkeypatch.setattr("portal.common.cache._clock", lambda: clock[0])
-    app.extensions.pop("public_pages", None)
+    for cache in ("public_pages", "reference_data"):
+        app.extensions.pop(cache, None)
     yield clock
-    app.extensions.pop("public_pages", None)
+    for cache in ("public_pages", "reference_data"):
+        app.extensions.pop(cache, None)
 
 
 def test_anonymous_visitor_gets_the_same_page_within_the_time(client, make_course, cached):
